@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { isElfError } from '../errors.js';
+import { localCommand } from './commands/local.js';
+import { createCommand } from './commands/create.js';
+import { cleanCommand } from './commands/clean.js';
+import { sendCommand } from './commands/send.js';
+import { subscribeCommand } from './commands/subscribe.js';
+
+export const VERSION = '0.1.0';
+
+/** Builds the program; exported so tests can parse argv in-process. Does no work at import time. */
+export function createCLI(): Command {
+  const program = new Command('elf')
+    .description('IoT device simulator for AWS IoT Core and its local stand-in')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand]) {
+    program.addCommand(make().exitOverride());
+  }
+  return program;
+}
+
+/** Prints an error as one line on stderr and returns the exit code to use. The only catch-all. */
+export function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message; help and version are not failures
+    return error.exitCode;
+  }
+  if (isElfError(error)) {
+    process.stderr.write(`elf: ${error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`elf: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 70;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await createCLI().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
