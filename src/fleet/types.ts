@@ -1,0 +1,40 @@
+/**
+ * The fleet state that `elf create` writes and `elf send`, `elf subscribe` and `elf clean` read.
+ * On disk in the state dir (default ./misc): things.json plus, per thing, <name>.pem (certificate),
+ * <name>.pub (public key) and <name>.prv (private key, mode 0600); the directory is 0700.
+ */
+
+/** Where the fleet was made: send/subscribe/clean reuse it so that they talk to the same place. */
+export interface FleetTarget {
+  region: string;
+  /** control-plane endpoint override (the local stand-in or another AWS-compatible endpoint) */
+  endpointUrl?: string;
+  /** true when the target is elf's local stand-in */
+  local: boolean;
+  /** the AWS account id when known (from an ARN), for least-privilege policy ARNs */
+  account?: string;
+}
+
+export interface ThingRecord {
+  /** thing name, also the MQTT client id */
+  name: string;
+  thingArn?: string;
+  certificateId?: string;
+  certificateArn?: string;
+  policyName?: string;
+  policyArn?: string;
+  /** AttachThingPrincipal succeeded */
+  principalAttached?: boolean;
+  /** AttachPolicy (policy → certificate) succeeded */
+  policyAttached?: boolean;
+  /** file names relative to the state dir */
+  files?: { cert: string; publicKey: string; privateKey: string };
+}
+
+export interface FleetState {
+  version: 1;
+  target: FleetTarget;
+  prefix: string;
+  topicRoot: string;
+  things: ThingRecord[];
+}

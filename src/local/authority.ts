@@ -1,0 +1,27 @@
+/**
+ * What the stand-in's MQTT broker asks of the control-plane registry: the contract between
+ * src/local/registry.ts (which implements it) and src/local/broker.ts (which uses it).
+ */
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
+
+export interface AuthorityThing {
+  thingName: string;
+  thingTypeName?: string;
+  attributes: Record<string, string>;
+}
+
+export interface BrokerAuthority {
+  readonly region: string;
+  readonly account: string;
+  /** the registered certificate with this id (SHA-256 of its DER), or undefined */
+  certificate(certificateId: string): { certificateArn: string; status: CertificateStatus } | undefined;
+  /** the policy documents (JSON text) attached to a certificate, by its ARN */
+  policyDocuments(certificateArn: string): string[];
+  /** the things a certificate is attached to */
+  thingsOf(certificateArn: string): AuthorityThing[];
+  /**
+   * Called whenever a certificate stops being usable (status leaves ACTIVE, or it is deleted), or its
+   * policies change; the broker closes or re-checks the connections that use it. Returns an unsubscribe.
+   */
+  onCertificateChange(listener: (certificateId: string) => void): () => void;
+}
