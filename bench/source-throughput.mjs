@@ -2,7 +2,8 @@
 // Throughput and memory of the file sources (needs `npm run build`).
 //   node bench/source-throughput.mjs [lines=200000] [format=jsonl|json|docs|csv]
 // Writes a file of radar-count-like records to the temp dir, reads it once through openBatches()
-// and once through open(), and prints lines/s, MB/s and peak RSS. The file is removed afterwards.
+// and once through open(), and prints msg/s and MB/s (wall clock, and per CPU-second: steadier on a
+// busy machine) and the peak RSS while reading. The file is removed afterwards.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,7 @@ out.end();
 await once(out, 'finish');
 const bytes = (await stat(file)).size;
 
+const baseRss = process.memoryUsage.rss();
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 const source = fileSource(file);
@@ -53,11 +55,15 @@ await source.resolvedFormat();
 
 async function run(label, iterate) {
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const { messages, skips } = await iterate();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   if (messages !== lines) throw new Error(`expected ${lines} messages, got ${messages} (+${skips} skips)`);
   console.log(
-    `${format} ${label.padEnd(12)} ${messages} msgs in ${s.toFixed(2)} s: ${Math.round(messages / s).toLocaleString('en')} msg/s, ${(bytes / 1e6 / s).toFixed(0)} MB/s`,
+    `${format} ${label.padEnd(12)} ${messages} msgs in ${s.toFixed(2)} s: ${Math.round(messages / s).toLocaleString('en')} msg/s, ` +
+      `${(bytes / 1e6 / s).toFixed(0)} MB/s (${Math.round(messages / cpuS).toLocaleString('en')} msg per CPU-second)`,
   );
 }
 
@@ -73,5 +79,5 @@ await run('open', async () => {
 });
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage.rss());
-console.log(`file ${(bytes / 1e6).toFixed(1)} MB, peak RSS ${(peakRss / 1e6).toFixed(0)} MB`);
+console.log(`file ${(bytes / 1e6).toFixed(1)} MB, RSS before reading ${(baseRss / 1e6).toFixed(0)} MB, peak while reading ${(peakRss / 1e6).toFixed(0)} MB`);
 await rm(dir, { recursive: true, force: true });

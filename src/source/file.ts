@@ -69,7 +69,7 @@ export class FileSource implements Source {
       for await (const chunk of stream) {
         parser.push(chunk as Buffer, out);
         if (out.length > 0) {
-          yield this.checked(out);
+          yield* this.checked(out);
           out = [];
         }
       }
@@ -77,15 +77,17 @@ export class FileSource implements Source {
       throw e instanceof ElfError ? e : fileError(this.path, e);
     }
     parser.end(out);
-    if (out.length > 0) yield this.checked(out);
+    if (out.length > 0) yield* this.checked(out);
   }
 
-  /** the batch, or (strict) the error for its first skip */
-  private checked(batch: SourceItem[]): SourceItem[] {
-    if (!this.strict) return batch;
-    const k = batch.findIndex((item) => item.kind === 'skip');
-    if (k === -1) return batch;
-    // the messages before the skip are not sent: strict means the file is bad, stop before it
+  /** the batch; in strict mode, only its items before the first skip, then the error for that skip */
+  private *checked(batch: SourceItem[]): Generator<SourceItem[]> {
+    const k = this.strict ? batch.findIndex((item) => item.kind === 'skip') : -1;
+    if (k === -1) {
+      yield batch;
+      return;
+    }
+    if (k > 0) yield batch.slice(0, k);
     const skip = batch[k] as Extract<SourceItem, { kind: 'skip' }>;
     throw new ElfError(`${this.path}:${skip.line}: ${skip.reason}`, 'ELF_SOURCE_INVALID');
   }

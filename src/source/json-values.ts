@@ -1,11 +1,12 @@
 import { isUtf8 } from 'node:buffer';
+import { isValidJson } from './json-validate.js';
 import type { SourceItem } from './types.js';
 import { CappedBytes, INVALID_UTF8, invalidJsonReason, overLimitReason, type ChunkParser } from './parser.js';
 
 /**
  * JSON values streamed out of a file without parsing the file as a whole: a byte-level scanner
  * that tracks strings, escapes and bracket depth (RFC 8259 §2, §7) to find where each value
- * starts and ends, then validates that one value with JSON.parse.
+ * starts and ends, then validates that one value (isValidJson, JSON.parse for the reason).
  *
  * Two layouts:
  * - `array`: a top-level JSON array `[ v1, v2, ... ]` (pretty-printed or not, any size); each
@@ -282,12 +283,16 @@ export class JsonValuesParser implements ChunkParser {
       const text = v.buf.toString('utf8', 0, v.length);
       if (!isUtf8(v.buf.subarray(0, v.length))) this.skip(out, line, INVALID_UTF8);
       else {
-        try {
-          JSON.parse(text);
-          out.push({ kind: 'message', line, payload: text });
-        } catch (e) {
-          this.skip(out, line, invalidJsonReason(e));
+        let reason: string | null = null;
+        if (!isValidJson(v.buf, 0, v.length)) {
+          try {
+            JSON.parse(text);
+          } catch (e) {
+            reason = invalidJsonReason(e);
+          }
         }
+        if (reason === null) out.push({ kind: 'message', line, payload: text });
+        else this.skip(out, line, reason);
       }
     }
     v.reset();

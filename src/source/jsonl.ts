@@ -1,11 +1,12 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { SourceItem } from './types.js';
+import { isValidJson } from './json-validate.js';
 import { INVALID_UTF8, invalidJsonReason, overLimitReason, type ChunkParser } from './parser.js';
 
 /**
  * JSON Lines (https://jsonlines.org/): each non-blank line is one message, sent as the line's text
- * unchanged (byte-equal to the file, without its LF or CRLF ending). The line is validated with
- * JSON.parse; an invalid line, a line that is not UTF-8, or a line longer than the payload limit
+ * unchanged (byte-equal to the file, without its LF or CRLF ending). The line is validated (by
+ * isValidJson, which allocates nothing; JSON.parse confirms a rejection and words the reason); an invalid line, a line that is not UTF-8, or a line longer than the payload limit
  * is a `skip` with its line number, and the stream goes on. Blank (whitespace-only) lines are
  * skipped silently.
  *
@@ -100,19 +101,30 @@ export class JsonLinesParser implements ChunkParser {
       out.push({ kind: 'skip', line, reason: overLimitReason('line', bytes, this.maxPayloadBytes) });
       return;
     }
-    const text = buf.toString('utf8', start, end);
-    const first = text.charCodeAt(0);
-    if ((first === 32 || first === 9 || first === 13) && text.trim() === '') return;
+    const first = buf[start];
+    if ((first === 32 || first === 9 || first === 13) && isBlank(buf, start, end)) return;
     if (!ascii && !isUtf8(buf.subarray(start, end))) {
       out.push({ kind: 'skip', line, reason: INVALID_UTF8 });
       return;
     }
-    try {
-      JSON.parse(text);
-    } catch (e) {
-      out.push({ kind: 'skip', line, reason: invalidJsonReason(e) });
-      return;
+    const text = buf.toString('utf8', start, end);
+    // the byte validator is the fast path; JSON.parse has the last word and the error message
+    if (!isValidJson(buf, start, end)) {
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        out.push({ kind: 'skip', line, reason: invalidJsonReason(e) });
+        return;
+      }
     }
     out.push({ kind: 'message', line, payload: text });
   }
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }
