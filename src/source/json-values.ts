@@ -1,12 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import { isValidJson } from './json-validate.js';
+import { JsonValidator } from './json-validate.js';
 import type { SourceItem } from './types.js';
 import { CappedBytes, INVALID_UTF8, invalidJsonReason, overLimitReason, type ChunkParser } from './parser.js';
 
 /**
  * JSON values streamed out of a file without parsing the file as a whole: a byte-level scanner
  * that tracks strings, escapes and bracket depth (RFC 8259 §2, §7) to find where each value
- * starts and ends, then validates that one value (isValidJson, JSON.parse for the reason).
+ * starts and ends, then validates that one value (JsonValidator, JSON.parse for the reason).
  *
  * Two layouts:
  * - `array`: a top-level JSON array `[ v1, v2, ... ]` (pretty-printed or not, any size); each
@@ -82,6 +82,7 @@ export class JsonValuesParser implements ChunkParser {
   private startLine = 0;
   private startCol1 = false;
   private invalid: string | null = null;
+  private readonly validator = new JsonValidator();
 
   constructor(
     private readonly maxPayloadBytes: number,
@@ -284,7 +285,7 @@ export class JsonValuesParser implements ChunkParser {
       if (!isUtf8(v.buf.subarray(0, v.length))) this.skip(out, line, INVALID_UTF8);
       else {
         let reason: string | null = null;
-        if (!isValidJson(v.buf, 0, v.length)) {
+        if (!this.validator.isValid(v.buf, 0, v.length)) {
           try {
             JSON.parse(text);
           } catch (e) {

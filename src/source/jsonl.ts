@@ -1,12 +1,12 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { SourceItem } from './types.js';
-import { isValidJson } from './json-validate.js';
+import { JsonValidator } from './json-validate.js';
 import { INVALID_UTF8, invalidJsonReason, overLimitReason, type ChunkParser } from './parser.js';
 
 /**
  * JSON Lines (https://jsonlines.org/): each non-blank line is one message, sent as the line's text
  * unchanged (byte-equal to the file, without its LF or CRLF ending). The line is validated (by
- * isValidJson, which allocates nothing; JSON.parse confirms a rejection and words the reason); an invalid line, a line that is not UTF-8, or a line longer than the payload limit
+ * JsonValidator, which allocates nothing; JSON.parse confirms a rejection and words the reason); an invalid line, a line that is not UTF-8, or a line longer than the payload limit
  * is a `skip` with its line number, and the stream goes on. Blank (whitespace-only) lines are
  * skipped silently.
  *
@@ -23,6 +23,7 @@ export class JsonLinesParser implements ChunkParser {
   private dropped = 0;
   /** the last byte of the previous chunk, to discount a CR split from its LF when dropping */
   private lastCarryByte = -1;
+  private readonly validator = new JsonValidator();
 
   constructor(private readonly maxPayloadBytes: number) {}
 
@@ -109,7 +110,7 @@ export class JsonLinesParser implements ChunkParser {
     }
     const text = buf.toString('utf8', start, end);
     // the byte validator is the fast path; JSON.parse has the last word and the error message
-    if (!isValidJson(buf, start, end)) {
+    if (!this.validator.isValid(buf, start, end)) {
       try {
         JSON.parse(text);
       } catch (e) {
