@@ -22,6 +22,7 @@ import {
   DetachPrincipalPolicyCommand,
   DetachThingPrincipalCommand,
   GetPolicyCommand,
+  InternalFailureException,
   InvalidRequestException,
   LimitExceededException,
   ListAttachedPoliciesCommand,
@@ -34,6 +35,8 @@ import {
   MalformedPolicyException,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
+  ServiceUnavailableException,
+  ThrottlingException,
   UpdateCertificateCommand,
   VersionConflictException,
   type IoTClient,
@@ -393,5 +396,67 @@ describe('elf local: control plane through @aws-sdk/client-iot', () => {
     expect(count).toBe(40);
     // the rules still hold after the restart
     await expectAwsError(iot.send(new DeletePolicyCommand({ policyName: 'restart-policy' })), DeleteConflictException, 409);
+  });
+});
+
+describe('elf local --throttle', () => {
+  let t: StandInProcess;
+  beforeAll(async () => {
+    t = await startStandInProcess({ args: ['--throttle'] });
+  });
+  afterAll(() => t?.stop());
+
+  it("answers a burst beyond an API's rate with ThrottlingException (HTTP 400), then refills", async () => {
+    const once = t.client({ maxAttempts: 1 }); // the SDK would otherwise retry the throttling away
+    const results = await Promise.allSettled(Array.from({ length: 25 }, () => once.send(new ListThingsCommand({}))));
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const throttled = results.filter((r) => r.status === 'rejected' && r.reason instanceof ThrottlingException && r.reason.$metadata.httpStatusCode === 400).length;
+    // ListThings: 10 TPS, burst of one second's worth
+    expect(ok).toBeGreaterThanOrEqual(10);
+    expect(ok).toBeLessThanOrEqual(13);
+    expect(ok + throttled).toBe(25);
+    // other APIs have their own buckets
+    await once.send(new DescribeThingCommand({ thingName: 'nope' })).catch((e: unknown) => expect(e).toBeInstanceOf(ResourceNotFoundException));
+    // a throttled call changed nothing, and the default SDK client retries its way through
+    await new Promise((r) => setTimeout(r, 300));
+    await t.client().send(new ListThingsCommand({}));
+  });
+});
+
+describe('elf local --fault-rate', () => {
+  let f: StandInProcess;
+  beforeAll(async () => {
+    f = await startStandInProcess({ args: ['--fault-rate', '0.5', '--fault-seed', '42'] });
+  });
+  afterAll(() => f?.stop());
+
+  it('fails a seeded share of calls with Throttling/500/503, before the operation takes effect', async () => {
+    const once = f.client({ maxAttempts: 1 });
+    const created: string[] = [];
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      try {
+        await once.send(new CreateThingCommand({ thingName: `fault_${i}` }));
+        created.push(`fault_${i}`);
+      } catch (e) {
+        const err = e as Error & { $metadata: { httpStatusCode: number } };
+        expect([ThrottlingException, InternalFailureException, ServiceUnavailableException].some((c) => err instanceof c)).toBe(true);
+        expect({ ThrottlingException: 400, InternalFailureException: 500, ServiceUnavailableException: 503 }[err.name]).toBe(err.$metadata.httpStatusCode);
+        kinds.set(err.name, (kinds.get(err.name) ?? 0) + 1);
+      }
+    }
+    expect(created.length).toBeGreaterThan(5);
+    expect(created.length).toBeLessThan(25);
+    expect(kinds.size).toBeGreaterThanOrEqual(2);
+    // only the calls that succeeded left a thing behind
+    const sturdy = f.client({ maxAttempts: 30 });
+    const listed: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const r = await sturdy.send(new ListThingsCommand({ maxResults: 250, nextToken }));
+      listed.push(...r.things!.map((x) => x.thingName!));
+      nextToken = r.nextToken;
+    } while (nextToken);
+    expect(listed.sort()).toEqual([...created].sort());
   });
 });
