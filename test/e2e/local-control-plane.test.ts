@@ -40,6 +40,7 @@ import {
   UpdateCertificateCommand,
   VersionConflictException,
   type IoTClient,
+  type ListCertificatesCommandOutput,
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
@@ -306,7 +307,7 @@ describe('elf local: control plane through @aws-sdk/client-iot', () => {
     const certIds: string[] = [];
     marker = undefined;
     do {
-      const r = await iot.send(new ListCertificatesCommand({ pageSize: 2, marker, ascendingOrder: true }));
+      const r: ListCertificatesCommandOutput = await iot.send(new ListCertificatesCommand({ pageSize: 2, marker, ascendingOrder: true }));
       certIds.push(...r.certificates!.map((c) => c.certificateId!));
       marker = r.nextMarker;
     } while (marker);
