@@ -460,4 +460,12 @@ describe('elf local --fault-rate', () => {
     } while (nextToken);
     expect(listed.sort()).toEqual([...created].sort());
   });
+
+  it('stops on SIGINT with exit 0, its registry flushed', async () => {
+    const result = await f.cli.kill('SIGINT');
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/"msg":"stopped"/);
+    const file = JSON.parse(await readFile(path.join(f.stateDir, 'registry.json'), 'utf8')) as { format: string };
+    expect(file.format).toBe('elf-registry/1');
+  });
 });
