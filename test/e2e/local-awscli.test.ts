@@ -27,7 +27,7 @@ describe.skipIf(!hasAws)(`elf local through the AWS CLI${reason}`, () => {
   });
   const aws = (...args: string[]): Promise<AwsResult> =>
     new Promise((resolve) => {
-      execFile('aws', ['iot', ...args, '--endpoint-url', s.endpointUrl, '--output', 'json'], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      execFile('aws', ['iot', ...args, '--endpoint-url', s.endpointUrl, '--output', 'json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr, json: stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {} });
       });
@@ -38,7 +38,8 @@ describe.skipIf(!hasAws)(`elf local through the AWS CLI${reason}`, () => {
   });
   afterAll(() => s?.stop());
 
-  it('creates a thing, keys and certificate, attaches, lists, describes the endpoint, and fails to delete an attached policy', async () => {
+  // each `aws` start costs a second or more of CPU: generous bound for a loaded 2-core machine
+  it('creates a thing, keys and certificate, attaches, lists, describes the endpoint, and fails to delete an attached policy', { timeout: 240_000 }, async () => {
     // independent calls run side by side: each `aws` start costs about a second
     const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
     const [thing, cert, policy] = await Promise.all([

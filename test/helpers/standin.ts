@@ -57,7 +57,7 @@ export async function startStandInProcess(opts: StandInProcessOptions = {}): Pro
   const cli = startCli(['local', '--port', '0', '--mqtt-port', '0', '--state-dir', stateDir, ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs ?? 600_000 });
   let url: string;
   try {
-    url = (await cli.waitFor(/control plane (http:\/\/\S+)/, { timeoutMs: 30_000 }))[1]!;
+    url = (await cli.waitFor(/control plane (http:\/\/\S+)/, { timeoutMs: 60_000 }))[1]!;
   } catch (e) {
     await cli.kill('SIGKILL');
     throw e;
