@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ListCertificatesCommand, ListPoliciesCommand, ListThingsCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { ListCertificatesCommand, ListPoliciesCommand, ListThingsCommand, type IoTClient, type ListPoliciesCommandOutput } from '@aws-sdk/client-iot';
 
 /**
  * Helpers for the reliability and security suites (test/e2e/reliability-*, security-*, bad-input-*):
@@ -86,7 +86,7 @@ export async function controlPlaneSnapshot(iot: IoTClient): Promise<ControlPlane
   const policies: string[] = [];
   marker = undefined;
   do {
-    const r = await iot.send(new ListPoliciesCommand({ pageSize: 250, marker }));
+    const r: ListPoliciesCommandOutput = await iot.send(new ListPoliciesCommand({ pageSize: 250, marker }));
     policies.push(...(r.policies ?? []).map((p) => p.policyName!));
     marker = r.nextMarker;
   } while (marker);
