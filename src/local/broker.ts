@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { BrokerAuthority } from './authority.js';
 import { evaluate, iotArn, parsePolicy, type PolicyContext, type PolicyDocument } from './policy.js';
 import { parseShadowTopic, ShadowService } from './shadow.js';
-import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from './topics.js';
+import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, clampKeepAlive, MQTT_LIMITS, topicMatches } from './topics.js';
 
 /**
  * The stand-in's MQTT broker: aedes (MQTT 3.1 / 3.1.1 only — no MQTT 5) behind a Node TLS server that
@@ -63,12 +63,6 @@ const DECISION_CACHE_MAX = 4096;
 const ALPN_ACCEPTED = ['x-amzn-mqtt-ca', 'mqtt'];
 
 class Refusal extends Error {}
-
-/** AWS keep-alive rule (§2.2): 0 or > 1200 → 1200; 1–29 → 30. */
-export function clampKeepAlive(seconds: number): number {
-  if (seconds === 0 || seconds > 1200) return 1200;
-  return Math.max(30, seconds);
-}
 
 export async function startBroker(opts: StartBrokerOptions): Promise<RunningBroker> {
   const { authority, logger } = opts;

@@ -182,14 +182,18 @@ function parseBody(payload: Buffer, allowEmpty: boolean): ParsedBody {
 export interface ShadowServiceOptions {
   /** milliseconds since the epoch; shadow timestamps are whole seconds */
   now?: () => number;
+  /** called after every accepted update or delete (e.g. to persist `snapshot()`) */
+  onChange?: () => void;
 }
 
 export class ShadowService {
   private readonly shadows = new Map<string, ShadowRecord>();
   private readonly now: () => number;
+  private readonly onChange: () => void;
 
   constructor(opts: ShadowServiceOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.onChange = opts.onChange ?? (() => undefined);
   }
 
   /** Handles one request published on `<prefix>/(update|get|delete)`; returns the replies in publish order. */
@@ -292,6 +296,7 @@ export class ShadowService {
     next.version += 1;
     next.deleted = false;
     this.shadows.set(k, next);
+    this.onChange();
 
     const withToken = (doc: Record<string, unknown>): Record<string, unknown> => (clientToken === undefined ? doc : { ...doc, clientToken });
     // accepted: only the sections and fields sent, with their metadata
@@ -338,6 +343,7 @@ export class ShadowService {
     const r = this.shadows.get(k);
     if (!r || r.deleted) throw this.missing(req);
     this.shadows.set(k, { version: r.version, deleted: true });
+    this.onChange();
     const doc: Record<string, unknown> = { version: r.version, timestamp: ts };
     if (clientToken !== undefined) doc.clientToken = clientToken;
     return [{ topic: `${prefix}/delete/accepted`, payload: doc }];

@@ -96,3 +96,9 @@ export function topicMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/** AWS keep-alive rule (§2.2): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */
+export function clampKeepAlive(seconds: number): number {
+  if (seconds === 0 || seconds > 1200) return 1200;
+  return Math.max(30, seconds);
+}

@@ -153,9 +153,13 @@ describe('shadow get and delete', () => {
     expect(miss[`${P}/name/other/get/rejected`]).toMatchObject({ code: 404, message: "No shadow exists with name: 'other'" });
   });
 
-  it('snapshot and restore carry shadows across instances', () => {
-    const { svc } = service();
+  it('snapshot and restore carry shadows across instances; onChange fires on accepted changes only', () => {
+    let changes = 0;
+    const svc = new ShadowService({ now: () => T0, onChange: () => changes++ });
     update(svc, { state: { reported: { a: 1 } } });
+    update(svc, { state: { reported: { a: 1 } }, version: 7 }); // rejected
+    svc.handle({ thingName: 'thing_0', op: 'get' }, Buffer.alloc(0));
+    expect(changes).toBe(1);
     const copy = new ShadowService({ now: () => T0 });
     copy.restore(JSON.parse(JSON.stringify(svc.snapshot())));
     expect(copy.document('thing_0')).toEqual(svc.document('thing_0'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
+import { checkClientId, checkPayload, clampKeepAlive, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
 
 const ok = (c: { ok: boolean }) => c.ok;
 
@@ -89,5 +89,20 @@ describe('client ids and payloads', () => {
     expect(MQTT_LIMITS.maxPayloadBytes).toBe(131072);
     expect(ok(checkPayload(131072))).toBe(true);
     expect(ok(checkPayload(131073))).toBe(false);
+  });
+});
+
+describe('keep-alive', () => {
+  it.each([
+    [0, 1200],
+    [1, 30],
+    [29, 30],
+    [30, 30],
+    [60, 60],
+    [1200, 1200],
+    [1201, 1200],
+    [65535, 1200],
+  ])('%i s → %i s', (asked, granted) => {
+    expect(clampKeepAlive(asked)).toBe(granted);
   });
 });
