@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { BrokerAuthority } from './authority.js';
 import { evaluate, iotArn, parsePolicy, type PolicyContext, type PolicyDocument } from './policy.js';
 import { parseShadowTopic, ShadowService } from './shadow.js';
-import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, clampKeepAlive, MQTT_LIMITS, topicMatches } from './topics.js';
+import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, clampKeepAlive, isServiceOnlyTopic, MQTT_LIMITS, topicMatches } from './topics.js';
 
 /**
  * The stand-in's MQTT broker: aedes (MQTT 3.1 / 3.1.1 only — no MQTT 5) behind a Node TLS server that
@@ -109,6 +109,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   const publishRefusal = (s: Session, packet: { topic: string; payload: Buffer | string; qos?: number; retain?: boolean }): string | undefined => {
     const topic = checkTopicName(packet.topic);
     if (!topic.ok) return topic.reason;
+    if (isServiceOnlyTopic(packet.topic)) return `${packet.topic} is reserved for AWS IoT's own messages`;
     const size = checkPayload(Buffer.byteLength(packet.payload));
     if (!size.ok) return size.reason;
     if ((packet.qos ?? 0) > 1) return 'QoS 2 is not supported';

@@ -66,6 +66,16 @@ export function checkTopicName(topic: string): Check {
   return OK;
 }
 
+/**
+ * Reserved topics only AWS IoT publishes to (topics.md "Reserved topics": shadow responses and
+ * $aws/events are Subscribe-only for clients).
+ */
+const SERVICE_ONLY = /^\$aws\/(events\/|things\/[^/]+\/shadow\/(?:name\/[^/]+\/)?(?:update|get|delete)\/(?:accepted|rejected|delta|documents)$)/;
+
+export function isServiceOnlyTopic(topic: string): boolean {
+  return SERVICE_ONLY.test(topic);
+}
+
 /** A topic filter in SUBSCRIBE (MQTT 3.1.1 §4.7.1: `#` alone and last, `+` alone in its level) plus AWS's limits. */
 export function checkTopicFilter(filter: string): Check {
   const common = checkCommon(filter, 'topic filter');

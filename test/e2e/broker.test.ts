@@ -198,8 +198,8 @@ describe('refused like AWS', () => {
     await within(r.closed, 10_000, 'the connection to close');
   });
 
-  it('a topic with more than 7 slashes, or a reserved $ topic, closes the connection', async () => {
-    for (const topic of ['a/b/c/d/e/f/g/h/i', '$SYS/x']) {
+  it('a topic with more than 7 slashes, a reserved $ topic, or a shadow response topic closes the connection', async () => {
+    for (const topic of ['a/b/c/d/e/f/g/h/i', '$SYS/x', '$aws/things/t/shadow/update/accepted']) {
       const c = await cert();
       authority.register(c, { policies: [everything] });
       const r = await mqttjsTry(ep, c, `deep-${topic.length}`);

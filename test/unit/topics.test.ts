@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPayload, clampKeepAlive, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
+import { checkClientId, checkPayload, clampKeepAlive, isServiceOnlyTopic, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
 
 const ok = (c: { ok: boolean }) => c.ok;
 
@@ -104,5 +104,20 @@ describe('keep-alive', () => {
     [65535, 1200],
   ])('%i s → %i s', (asked, granted) => {
     expect(clampKeepAlive(asked)).toBe(granted);
+  });
+});
+
+describe('service-only topics', () => {
+  it.each([
+    ['$aws/things/t/shadow/update/accepted', true],
+    ['$aws/things/t/shadow/name/cfg/update/delta', true],
+    ['$aws/things/t/shadow/get/rejected', true],
+    ['$aws/things/t/shadow/update/documents', true],
+    ['$aws/events/presence/connected/t', true],
+    ['$aws/things/t/shadow/update', false],
+    ['$aws/things/t/shadow/name/cfg/get', false],
+    ['elf/things/t/shadow/update/accepted', false],
+  ])('%j → %s', (topic, expected) => {
+    expect(isServiceOnlyTopic(topic)).toBe(expected);
   });
 });
