@@ -251,7 +251,12 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
         log.info({ certificateId, clientId: s.ctx.clientId }, `closing the connection: certificate is ${cert ? cert.status : 'deleted'}`);
         s.socket.destroy();
       } else {
-        // policies may have changed: AWS applies that within minutes, the stand-in at once
+        // policies or attached things may have changed: AWS applies that within minutes, the stand-in at once
+        const clientId = s.ctx.clientId;
+        if (clientId !== undefined) {
+          const thing = authority.thingsOf(s.certificateArn).find((t) => t.thingName === clientId);
+          s.ctx = { clientId, certificateId, ...(thing ? { thing } : {}) };
+        }
         s.policies = undefined;
         s.decisions.clear();
       }

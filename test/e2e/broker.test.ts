@@ -235,6 +235,26 @@ describe('refused like AWS', () => {
     expect(got).toEqual(['a/open/x']);
     await Promise.all([r.end(), pub.end()]);
   });
+  it('a policy change applies at once: Receive taken away from a live subscription stops deliveries', async () => {
+    const c = await cert();
+    const p = await cert();
+    authority.register(c, { policies: [everything] });
+    authority.register(p, { policies: [everything] });
+    const r = await mqttjsTry(ep, c, 'policy-change');
+    const pub = await mqttjsTry(ep, p, 'policy-change-pub');
+    const got: string[] = [];
+    r.client.on('message', (_t, m) => got.push(m.toString()));
+    await r.client.subscribeAsync('elf/change/#', { qos: 1 });
+    const arrived = (n: number) => within(new Promise<void>((res) => (got.length >= n ? res() : r.client.once('message', () => res()))), 5000, `${n} messages`);
+    await pub.client.publishAsync('elf/change/a', 'before', { qos: 1 });
+    await arrived(1);
+    authority.setPolicies(c.certificateId, [allow([['iot:Connect', 'iot:Publish', 'iot:Subscribe'], '*'], ['iot:Receive', `${R}:topic/elf/change/ok`])]);
+    await pub.client.publishAsync('elf/change/a', 'after', { qos: 1 });
+    await pub.client.publishAsync('elf/change/ok', 'still allowed', { qos: 1 });
+    await arrived(2);
+    expect(got).toEqual(['before', 'still allowed']);
+    await Promise.all([r.end(), pub.end()]);
+  });
 });
 
 describe('device shadow', () => {
