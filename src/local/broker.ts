@@ -286,7 +286,6 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       log.debug({ err: err.message }, 'TLS handshake failed');
       socket.destroy();
     });
-    server.on('error', (err) => log.error({ err: err.message }, 'broker listener error'));
     return server;
   };
 
@@ -296,6 +295,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       server.once('error', onError);
       server.listen(port, host, () => {
         server.off('error', onError);
+        server.on('error', (err) => log.error({ err: err.message }, 'broker listener error'));
         resolve((server.address() as AddressInfo).port);
       });
     });
