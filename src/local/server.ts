@@ -1,6 +1,7 @@
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
+import { makeDirectory } from '../dirs.js';
 import { ElfError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
@@ -59,8 +60,13 @@ async function ensureStateDir(dir: string): Promise<void> {
     () => false,
   );
   if (!existed) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
+    try {
+      await makeDirectory(dir, 0o700);
+      await chmod(dir, 0o700);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new ElfError(`--state-dir ${dir}: cannot create it (${code}); choose another directory with --state-dir`, 'ELF_STATE_DIR');
+    }
   }
 }
 
@@ -95,7 +101,17 @@ async function loadRegistry(file: string, region: string, account: string): Prom
 function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE' ? new ElfError(`port ${port} on ${host} is already in use`) : e.code === 'EADDRNOTAVAIL' ? new ElfError(`cannot listen on ${host}: address not available`) : e);
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new ElfError(`port ${port} on ${host} is already in use`)
+          : e.code === 'EADDRNOTAVAIL'
+            ? new ElfError(`cannot listen on ${host}: address not available`)
+            : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+              ? new ElfError(`cannot listen on ${host}: no such host (${e.code}); pass an address of this machine with --host`)
+              : e.code === 'EACCES'
+                ? new ElfError(`cannot listen on port ${port} of ${host}: permission denied (EACCES)`)
+                : e,
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -107,13 +123,25 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
+/** A file-system failure in the state dir (full disk, read-only, …) as one line, not a stack trace. */
+function stateDirFailure(e: unknown, stateDir: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof ElfError || typeof err?.code !== 'string' || ['listen', 'bind', 'getaddrinfo'].includes(err.syscall ?? '')) return e;
+  const hint = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'free some space and start again' : 'fix it or choose another directory with --state-dir';
+  return new ElfError(`--state-dir ${stateDir}: ${err.syscall ?? 'access'} failed (${err.code}); ${hint}`, 'ELF_STATE_DIR');
+}
+
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const log = options.logger ?? createLogger();
   const stateDir = options.stateDir;
-  await ensureStateDir(stateDir);
-  const ca = await loadOrCreateCa(stateDir, log);
   const registryFile = path.join(stateDir, REGISTRY_FILE);
-  const registry = await loadRegistry(registryFile, options.region, options.account);
+  const { ca, registry } = await (async () => {
+    await ensureStateDir(stateDir);
+    const ca = await loadOrCreateCa(stateDir, log);
+    return { ca, registry: await loadRegistry(registryFile, options.region, options.account) };
+  })().catch((e: unknown) => {
+    throw stateDirFailure(e, stateDir);
+  });
   const writer = new CoalescingWriter(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())));
   const advertisedHost = WILDCARDS.has(options.host) ? '127.0.0.1' : options.host;
   // the port the broker actually bound (options.mqttPort may be 0)
@@ -137,7 +165,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log });
   } catch (e) {
     await new Promise<void>((resolve) => http.close(() => resolve()));
-    throw e;
+    throw stateDirFailure(e, stateDir);
   }
   mqttPort = broker.port;
 

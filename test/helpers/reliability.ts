@@ -160,3 +160,40 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     }),
   ]);
 }
+
+/** The error lines a CLI run printed (`elf: …` from elf, `error: …` from commander). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => /^(elf|error):/.test(l));
+}
+
+/**
+ * A user error done right: non-zero exit (not a signal, not the internal-error 70), exactly one
+ * error line matching `pattern`, no stack trace, no control characters in the line.
+ */
+export function cleanFailureProblem(r: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }, pattern: RegExp): string | undefined {
+  if (r.signal) return `killed by ${r.signal} (a hang?)`;
+  if (r.exitCode === 0) return 'exit 0';
+  if (r.exitCode === 70) return 'internal error (exit 70)';
+  if (/\n\s+at /.test(r.stderr)) return 'stack trace on stderr';
+  const lines = errorLines(r.stderr);
+  if (lines.length !== 1) return `${lines.length} error lines`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(lines[0]!)) return 'control characters in the error line';
+  if (!pattern.test(lines[0]!)) return `error line does not match ${pattern}`;
+  return undefined;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once, keeping order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}

@@ -26,6 +26,8 @@ export interface StandInProcessOptions {
   /** region of the SDK client (any works: the stand-in takes it from the SigV4 scope); default us-east-1 */
   region?: string;
   timeoutMs?: number;
+  /** environment of the process (default: cleanEnv()), e.g. cleanEnv({ ELF_LOG_LEVEL: 'debug' }) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface StandInProcess {
@@ -54,7 +56,7 @@ export async function startStandInProcess(opts: StandInProcessOptions = {}): Pro
   const ownDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir ?? path.join(await mkdtemp(path.join(os.tmpdir(), 'elf-standin-')), 'state');
   const region = opts.region ?? 'us-east-1';
-  const cli = startCli(['local', '--port', '0', '--mqtt-port', '0', '--state-dir', stateDir, ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs ?? 600_000 });
+  const cli = startCli(['local', '--port', '0', '--mqtt-port', '0', '--state-dir', stateDir, ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs ?? 600_000, ...(opts.env ? { env: opts.env } : {}) });
   let url: string;
   try {
     url = (await cli.waitFor(/control plane (http:\/\/\S+)/, { timeoutMs: 60_000 }))[1]!;
