@@ -82,8 +82,9 @@ const REQUIRED: Record<string, string[]> = {};
 describe('every flag of every command refuses missing, empty and absurd values', () => {
   const options = valueOptions();
 
-  it('finds the flags to test', () => {
+  it('finds the flags to test, and the harness accepts good values (so a refusal means something)', async () => {
     expect(options.length).toBeGreaterThanOrEqual(8);
+    expect((await parse(['local', '--port', '0', '--fault-rate', '0.2'])).accepted).toBe(true);
     console.log(`value flags: ${options.map((o) => `${o.command} ${o.option.long}${o.numeric ? ' (numeric)' : ''}`).join(', ')}`);
   });
 
@@ -121,6 +122,24 @@ describe('every flag of every command refuses missing, empty and absurd values',
         if (p) failures.push(`${command} ${option.long} ${JSON.stringify(v)}: ${p}`);
       }
     }
+    expect(failures).toEqual([]);
+  });
+
+  it('negative, zero, non-numeric and absurd values for numeric positional arguments (create [count])', async () => {
+    const failures: string[] = [];
+    let tested = 0;
+    for (const cmd of createCLI().commands) {
+      for (const arg of cmd.registeredArguments) {
+        if (typeof arg.defaultValue !== 'number') continue;
+        tested++;
+        for (const v of [...ABSURD_NUMBERS, '0', '1.5', '']) {
+          const r = await parse([cmd.name(), v]);
+          const p = problem(r, '');
+          if (p) failures.push(`${cmd.name()} <${arg.name()}> ${JSON.stringify(v)}: ${p}`);
+        }
+      }
+    }
+    console.log(`numeric positional arguments tested: ${tested}`);
     expect(failures).toEqual([]);
   });
 
