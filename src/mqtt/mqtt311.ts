@@ -14,6 +14,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   private connected = false;
   private everConnected = false;
   private closed = false;
+  private attempt: Promise<boolean> | undefined;
 
   constructor(
     client: mqtt.MqttClient,
@@ -67,15 +68,22 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     const max = this.opts.reconnectMaxMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted || this.closed) throw abortError();
+      const tryOnce = this.conn.connect();
+      this.attempt = tryOnce;
       try {
-        await this.conn.connect();
-        this.connected = true;
+        // an abort does not wait for the attempt in flight; close() does (bounded)
+        const outcome = await Promise.race([tryOnce.then(() => 'ok' as const), aborted(signal)]);
+        if (outcome === 'aborted') throw abortError();
         this.everConnected = true;
+        if (this.closed) throw abortError();
+        this.connected = true;
         this.emit({ type: 'connected' });
         return;
       } catch (e) {
-        if (this.closed) throw abortError();
+        if (this.closed || signal?.aborted) throw abortError();
         this.emit({ type: 'failed', error: errorText(e), attempt });
+      } finally {
+        if (this.attempt === tryOnce) this.attempt = undefined;
       }
       // full jitter, doubling from min to max
       const ceiling = Math.min(max, min * 2 ** Math.min(attempt - 1, 20));
@@ -99,6 +107,9 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    // never release the native connection under an attempt in flight
+    if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
+    if (this.attempt) return; // still hanging: leave it rather than free it under the CRT
     if (this.everConnected) {
       // the CRT releases the native connection itself in its 'closed' callback after a disconnect
       await withTimeout(this.conn.disconnect().catch(() => undefined), timeoutMs, undefined);
@@ -106,4 +117,12 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
       (this.conn as unknown as { close(): void }).close();
     }
   }
+}
+
+function aborted(signal?: AbortSignal): Promise<'aborted'> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve('aborted');
+    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
 }

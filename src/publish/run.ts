@@ -5,7 +5,7 @@ import { createConnector, type Connector, type DeviceConnection, type Protocol, 
 import { systemClock, type Clock } from './clock.js';
 import { runDevice, type DeviceEnd } from './device.js';
 import { SharedFeed } from './fanout.js';
-import { TokenBucket, type ScheduleSpec } from './schedule.js';
+import { endTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import { ThingStats } from './stats.js';
 import { summarize, type Progress, type SendSummary, type StopReason } from './summary.js';
 
@@ -237,7 +237,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
     const now = clock.now();
     if (connectedNow > 0) lastUpMs = now;
     else if (!stop.aborted && now - lastUpMs > giveUpAfterMs) {
-      error = `no connection to ${opts.host}:${opts.port} for ${Math.round(giveUpAfterMs / 1000)} s${lastConnError ? ` (last error: ${lastConnError})` : ''}`;
+      error = `no connection to ${opts.host}:${opts.port} for ${giveUpAfterMs / 1000} s${lastConnError ? ` (last error: ${lastConnError})` : ''}`;
       log.error({ host: opts.host, port: opts.port, lastError: lastConnError }, 'giving up: the broker cannot be reached');
       halt('gave-up');
     }
@@ -267,7 +267,11 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
 
     // drain: bounded wait for outstanding acknowledgements
     const drainUntil = scheduleEnd + (stopReason === 'gave-up' ? 0 : drainTimeoutMs);
-    while (stats.some((s) => s.inflight > 0) && clock.now() < drainUntil) await clock.sleep(Math.min(50, drainUntil - clock.now()));
+    const runEnd = stopReason === 'duration' ? endTime(spec) : 0;
+    // a run with --duration lasts its duration, even when the last slots came a little earlier
+    while ((stats.some((s) => s.inflight > 0) && clock.now() < drainUntil) || clock.now() < runEnd) {
+      await clock.sleep(Math.max(1, Math.min(50, Math.max(drainUntil, runEnd) - clock.now())));
+    }
     const drainMs = clock.now() - scheduleEnd;
 
     await Promise.all(conns.map((c) => c?.close(2000)));

@@ -156,3 +156,67 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     },
   };
 }
+
+export interface Received {
+  topic: string;
+  payload: Buffer;
+}
+
+export interface Collector {
+  readonly messages: Received[];
+  /** resolves when at least n messages arrived (rejects after timeoutMs showing the count) */
+  waitForCount(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * An independent subscriber (MQTT.js, not the device SDK under test) with its own certificate,
+ * persistent session and fast reconnects, so it survives a broker restart with its subscription.
+ */
+export async function collect(broker: Mosquitto, filter: string, clientId = `collector-${Math.random().toString(16).slice(2, 10)}`): Promise<Collector> {
+  const { connectAsync } = await import('mqtt');
+  const cert = await broker.issueClient(clientId);
+  const client = await connectAsync({
+    protocol: 'mqtts',
+    host: broker.host,
+    port: broker.port,
+    ca: broker.caPem,
+    cert: cert.certPem,
+    key: cert.keyPem,
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 200,
+    connectTimeout: 5000,
+  });
+  const messages: Received[] = [];
+  const waiters = new Set<() => void>();
+  client.on('message', (topic, payload) => {
+    messages.push({ topic, payload: Buffer.from(payload) });
+    for (const w of waiters) w();
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return {
+    messages,
+    waitForCount(n, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (messages.length >= n) {
+            waiters.delete(check);
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        const t = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`collector on ${filter}: ${messages.length} of ${n} messages after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() {
+      await client.endAsync(true);
+    },
+  };
+}
