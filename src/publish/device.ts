@@ -74,17 +74,17 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
       },
     );
   };
+  // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  stop.addEventListener('abort', wake, { once: true });
   const windowFree = () =>
     new Promise<void>((resolve) => {
-      const onAbort = () => {
-        waiter = undefined;
-        resolve();
-      };
-      waiter = () => {
-        stop.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      stop.addEventListener('abort', onAbort, { once: true });
+      if (stop.aborted) resolve();
+      else waiter = resolve;
     });
 
   try {
@@ -123,6 +123,7 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
       publish(payload);
     }
   } finally {
+    stop.removeEventListener('abort', wake);
     reader.close();
   }
 }

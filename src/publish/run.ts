@@ -78,6 +78,7 @@ const MAX_PENDING_CONNECTS = 500;
  * `connectRate`, each thing publishing as soon as it is connected, one shared pass over the source.
  */
 export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSummary> {
+  if (opts.devices.length === 0) throw new ElfError('no things to send with: create some first (elf create N)', 'ELF_NO_THINGS');
   const clock = deps.clock ?? systemClock;
   const log = deps.logger;
   const connector = deps.connector ?? createConnector();
@@ -121,6 +122,8 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   let connectedNow = 0;
   let lastUpMs = startMs;
   let lastConnError: string | undefined;
+  let lastInterruptError: string | undefined;
+  let reportedInterruptions = 0;
   let allConnectedMs: number | undefined;
   let everConnected = 0;
   let lastSettle = startMs;
@@ -155,14 +158,15 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
         case 'resumed':
           st.connected = true;
           connectedNow++;
-          if (e.type === 'resumed') log.info({ thing: d.name, sessionPresent: e.sessionPresent }, 'reconnected');
+          if (e.type === 'resumed') log.debug({ thing: d.name, sessionPresent: e.sessionPresent }, 'reconnected');
           break;
         case 'interrupted':
           st.connected = false;
           st.interruptions++;
           connectedNow--;
           if (connectedNow === 0) lastUpMs = clock.now();
-          log.warn({ thing: d.name, error: e.error }, 'connection interrupted; reconnecting');
+          lastInterruptError = e.error;
+          log.debug({ thing: d.name, error: e.error }, 'connection interrupted; reconnecting');
           break;
         case 'failed':
           st.connectAttempts++;
@@ -235,6 +239,13 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   };
   const watch = setInterval(() => {
     const now = clock.now();
+    // one log line per tick for interruptions, not one per connection (10,000 things, one broker restart)
+    let interruptions = 0;
+    for (const s of stats) interruptions += s.interruptions;
+    if (interruptions > reportedInterruptions) {
+      log.warn({ interrupted: interruptions - reportedInterruptions, connected: connectedNow, error: lastInterruptError }, 'connections interrupted; reconnecting');
+      reportedInterruptions = interruptions;
+    }
     if (connectedNow > 0) lastUpMs = now;
     else if (!stop.aborted && now - lastUpMs > giveUpAfterMs) {
       error = `no connection to ${opts.host}:${opts.port} for ${giveUpAfterMs / 1000} s${lastConnError ? ` (last error: ${lastConnError})` : ''}`;
