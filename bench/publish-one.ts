@@ -3,37 +3,22 @@
  * mosquitto, 200,000 small JSON lines read from a file; an independent mosquitto_sub counts what
  * arrives. Optional: N connections' connect time and RSS.
  *
+ * Uses the real file source (src/source). Figures depend on the machine's load: compare with
+ * bench/raw-crt figures taken in the same run, not across machines.
+ *
  *   npx tsc -p tsconfig.json --noEmit false --outDir /tmp/elf-bench && node /tmp/elf-bench/bench/publish-one.js [lines] [connections]
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import readline from 'node:readline';
 import { pino } from 'pino';
 import { runSend } from '../src/publish/run.js';
-import type { Source, SourceItem } from '../src/source/types.js';
+import { fileSource } from '../src/source/index.js';
 import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
 
 const LINES = Number(process.argv[2] ?? 200_000);
 const CONNECTIONS = Number(process.argv[3] ?? 0);
 const logger = pino({ level: 'warn' });
-
-function fileSource(file: string): Source {
-  return {
-    name: file,
-    open(): AsyncIterable<SourceItem> {
-      return (async function* () {
-        let line = 0;
-        const rl = readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-        for await (const text of rl) {
-          line++;
-          if (text.trim() !== '') yield { kind: 'message', line, payload: text } as const;
-        }
-      })();
-    },
-  };
-}
 
 async function subscriber(broker: Mosquitto, topic: string, qos: number): Promise<{ count: () => number; stop: () => void }> {
   const c = await broker.issueClient(`sub-${topic}`);
@@ -43,9 +28,10 @@ async function subscriber(broker: Mosquitto, topic: string, qos: number): Promis
     for (const b of d) if (b === 10) n++;
   });
   await new Promise((r) => setTimeout(r, 500));
-  return { count: () => n, stop: () => p.kill() };
+  return { count: () => n, stop: () => p.kill('SIGKILL') };
 }
 
+const T0 = Date.now(); const tl = (m: string) => console.log(((Date.now() - T0) / 1000).toFixed(1), m);
 const broker = await startMosquitto({ persistence: false });
 try {
   const file = path.join(broker.dir, 'lines.jsonl');
@@ -55,7 +41,9 @@ try {
   for (const qos of [0, 1] as const) {
     for (const protocol of ['3.1.1', '5'] as const) {
       const topic = `bench${qos}${protocol.replace(/\./g, '')}`;
+      tl('subscriber');
       const sub = await subscriber(broker, topic, 1);
+      tl('runSend');
       const summary = await runSend(
         {
           devices: [{ name: thing.name, certPath: thing.certPath, keyPath: thing.keyPath }],
@@ -73,6 +61,7 @@ try {
       );
       const until = Date.now() + 10_000;
       while (sub.count() < LINES && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      tl('received');
       sub.stop();
       console.log(
         `MQTT ${protocol} QoS ${qos}: ${summary.totals.acked} acked of ${summary.totals.sent} sent, ${summary.msgsPerSec} msg/s, ` +
@@ -101,5 +90,7 @@ try {
     );
   }
 } finally {
+  tl('teardown');
   await broker.teardown();
+  tl('done');
 }
