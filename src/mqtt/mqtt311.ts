@@ -72,7 +72,8 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
       this.attempt = tryOnce;
       try {
         // an abort does not wait for the attempt in flight; close() does (bounded)
-        const outcome = await Promise.race([tryOnce.then(() => 'ok' as const), aborted(signal)]);
+        const abort = aborted(signal);
+        const outcome = await Promise.race([tryOnce.then(() => 'ok' as const), abort.promise]).finally(abort.dispose);
         if (outcome === 'aborted') throw abortError();
         this.everConnected = true;
         if (this.closed) throw abortError();
@@ -119,10 +120,14 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   }
 }
 
-function aborted(signal?: AbortSignal): Promise<'aborted'> {
-  return new Promise((resolve) => {
+function aborted(signal?: AbortSignal): { promise: Promise<'aborted'>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<'aborted'>((resolve) => {
     if (!signal) return;
     if (signal.aborted) return resolve('aborted');
-    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    const on = () => resolve('aborted');
+    signal.addEventListener('abort', on, { once: true });
+    dispose = () => signal.removeEventListener('abort', on);
   });
+  return { promise, dispose };
 }

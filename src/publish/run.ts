@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Source } from '../source/types.js';
@@ -106,6 +107,8 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
 
   const stopper = new AbortController();
   const stop = stopper.signal;
+  // every thing's loop and connection listens to it: thousands of listeners are expected
+  setMaxListeners(0, stop);
   let stopReason: StopReason | undefined;
   let error: string | undefined;
   const halt = (reason: StopReason) => {
@@ -261,13 +264,20 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
       for (let wait = bucket.take(clock.now()); wait > 0 && !stop.aborted; wait = bucket.take(clock.now())) await clock.sleep(wait, stop);
       while (pending >= MAX_PENDING_CONNECTS && !stop.aborted) {
         await new Promise<void>((resolve) => {
-          pendingFreed = resolve;
-          stop.addEventListener('abort', () => resolve(), { once: true });
+          const done = () => {
+            stop.removeEventListener('abort', done);
+            resolve();
+          };
+          pendingFreed = done;
+          stop.addEventListener('abort', done, { once: true });
         });
       }
       if (stop.aborted) break;
       pending++;
       deviceDone.push(startThing(k));
+      // creating a connection builds its TLS context synchronously in the CRT (tens of ms on a
+      // loaded machine): yield after each one so connected things publish on time meanwhile
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (let k = deviceDone.length; k < n; k++) readers[k]!.close();
     await Promise.all(deviceDone);
