@@ -322,6 +322,11 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
 
 export interface SubscribeOptions {
   device: SendDevice;
+  /**
+   * MQTT client id; default the thing's name. A broker drops the older of two connections with one
+   * client id, so subscribing with a thing that is also sending needs another id (if the policy allows).
+   */
+  clientId?: string;
   host: string;
   port: number;
   caFile?: string;
@@ -359,7 +364,7 @@ export async function runSubscribe(opts: SubscribeOptions, deps: SubscribeDeps):
   const conn = connector.create({
     host: opts.host,
     port: opts.port,
-    clientId: opts.device.name,
+    clientId: opts.clientId ?? opts.device.name,
     cert: { path: opts.device.certPath },
     key: { path: opts.device.keyPath },
     caFile: opts.caFile,
