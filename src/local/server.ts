@@ -4,10 +4,11 @@ import path from 'node:path';
 import { ElfError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
-import { createCertificateAuthority, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
+import { createCertificateAuthority, generateRsaKeyPair, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
 import { FaultInjector } from './faults.js';
 import type { RunningBroker } from './broker.js';
 import { createControlPlaneServer } from './http.js';
+import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
@@ -32,6 +33,8 @@ export interface StandInOptions {
   /** share of API calls (0..1) answered with an injected fault */
   faultRate?: number;
   faultSeed?: number;
+  /** key pairs kept ready for CreateKeysAndCertificate once the first is asked for (key-pool.ts); default 32, 0 = none */
+  keyPoolSize?: number;
   logger?: Logger;
 }
 
@@ -106,6 +109,7 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+const DEFAULT_KEY_POOL = 32;
 
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const log = options.logger ?? createLogger();
@@ -119,10 +123,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   // the port the broker actually bound (options.mqttPort may be 0)
   let mqttPort = options.mqttPort;
 
+  const keys = new KeyPool({
+    size: options.keyPoolSize ?? DEFAULT_KEY_POOL,
+    generate: () => generateRsaKeyPair(2048),
+    onError: (e) => log.warn({ err: (e as Error).message }, 'could not generate a key pair for the pool'),
+  });
   const api = new ControlPlaneApi({
     registry,
     ca,
-    issue: issueDeviceCertificate,
+    issue: async (authority) => issueDeviceCertificate(authority, await keys.take()),
     save: () => writer.save(),
     endpoint: () => ({ host: advertisedHost, mqttPort }),
     throttle: options.throttle ? new TokenBuckets() : undefined,
@@ -136,6 +145,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   try {
     broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log });
   } catch (e) {
+    keys.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     throw e;
   }
@@ -156,6 +166,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     ca,
     close() {
       closing ??= (async () => {
+        keys.close();
         await new Promise<void>((resolve) => {
           // requests in flight are answered; keep-alive connections do not hold the exit up for long
           const force = setTimeout(() => http.closeAllConnections(), 2000);
