@@ -20,7 +20,13 @@ import { TokenBuckets } from './throttle.js';
  */
 
 export interface StandInOptions {
+  /** address to listen on (control plane and broker); a wildcard (0.0.0.0, ::) listens on every interface */
   host: string;
+  /**
+   * the host name clients are told to dial (DescribeEndpoint, /elf/info) and the broker's
+   * certificate names besides localhost, 127.0.0.1 and ::1; default: `host`, or 127.0.0.1 for a wildcard
+   */
+  advertiseHost?: string;
   /** control-plane port; 0 picks a free one */
   port: number;
   /** MQTT (TLS) port; 0 picks a free one */
@@ -42,7 +48,7 @@ export interface StandIn {
   controlPlaneUrl: string;
   port: number;
   mqttPort: number;
-  /** the host elf's clients should dial (the bind host, or loopback for a wildcard bind) */
+  /** the host elf's clients should dial (--advertise-host, else the bind host, or loopback for a wildcard bind) */
   advertisedHost: string;
   stateDir: string;
   caPath: string;
@@ -109,6 +115,15 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** The host clients dial by default: the bind host, or loopback when it binds every interface. */
+export function defaultAdvertisedHost(host: string): string {
+  return WILDCARDS.has(host) ? '127.0.0.1' : host;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 const DEFAULT_KEY_POOL = 32;
 
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
@@ -119,7 +134,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const registryFile = path.join(stateDir, REGISTRY_FILE);
   const registry = await loadRegistry(registryFile, options.region, options.account);
   const writer = new CoalescingWriter(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())));
-  const advertisedHost = WILDCARDS.has(options.host) ? '127.0.0.1' : options.host;
+  const advertisedHost = options.advertiseHost ?? defaultAdvertisedHost(options.host);
+  if (!isLoopback(options.host)) {
+    log.warn(
+      { host: options.host },
+      WILDCARDS.has(options.host)
+        ? 'listening on every interface, not only loopback: anyone who can reach this machine may call the control plane (it does not check credentials)'
+        : 'listening on an address that is not loopback: anyone who can reach it may call the control plane (it does not check credentials)',
+    );
+  }
   // the port the broker actually bound (options.mqttPort may be 0)
   let mqttPort = options.mqttPort;
 
