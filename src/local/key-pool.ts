@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { KeyPairPem } from './ca.js';
 
 /**
@@ -17,7 +18,10 @@ export interface KeyPoolOptions {
   size: number;
   /** makes one key pair (ca.ts generateRsaKeyPair) */
   generate: () => Promise<KeyPairPem>;
-  /** generations at once, refill and waiting callers together (default 2: one per core here) */
+  /**
+   * generations at once, refill and waiting callers together; default: one per core, at most 3 so
+   * that one of libuv's 4 threads stays free for file I/O (registry saves)
+   */
   maxInFlight?: number;
   /** told about a background generation that failed (a waiting caller gets the error itself) */
   onError?: (e: unknown) => void;
@@ -37,7 +41,7 @@ export class KeyPool {
   private readonly maxInFlight: number;
 
   constructor(private readonly o: KeyPoolOptions) {
-    this.maxInFlight = Math.max(1, o.maxInFlight ?? 2);
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? Math.min(3, availableParallelism()));
   }
 
   /** key pairs ready to hand out */
