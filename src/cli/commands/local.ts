@@ -23,10 +23,13 @@ function accountId(v: string): string {
   return v;
 }
 
-/** A DNS name (RFC 1123 labels) or an IP address: it goes into DescribeEndpoint and the broker's certificate. */
+/**
+ * A DNS name (RFC 1123 labels; `_` too, as compose service names may have it) or an IP address:
+ * it goes into DescribeEndpoint and the broker's certificate.
+ */
 function hostName(v: string): string {
   if (isIP(v) !== 0) return v;
-  const label = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  const label = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
   if (v.length > 253 || !v.split('.').every((l) => label.test(l))) throw new InvalidArgumentError('expected a host name or an IP address, e.g. local or 10.0.0.5 (no scheme, no port)');
   return v;
 }
