@@ -19,6 +19,12 @@ export interface ThingRecord {
   /** thing name, also the MQTT client id */
   name: string;
   thingArn?: string;
+  /**
+   * When CreateKeysAndCertificate was called (ISO time). AWS names a certificate only in its answer,
+   * so a crash before the answer is recorded can leave a certificate elf cannot find; clean then
+   * warns with this time.
+   */
+  certRequestedAt?: string;
   certificateId?: string;
   certificateArn?: string;
   /** recorded before CreatePolicy is called; without policyArn the call's outcome is unknown */

@@ -36,12 +36,20 @@ export type CleanResult =
 
 const gone = (e: unknown) => classifyError(e) === 'not-found';
 
-/** Names in a damaged state file, read leniently, so --only-local can still remove their key files. */
+/**
+ * Names in a damaged state, read leniently, so --only-local can still remove their key files: every
+ * name the files mention, plus key-file triplets named like elf's things (<prefix><index>).
+ */
 async function namesInDamagedState(dir: string): Promise<string[]> {
   const names = new Set<string>();
   for (const f of [THINGS_FILE, JOURNAL_FILE]) {
     const text = await fsp.readFile(path.join(dir, f), 'utf8').catch(() => '');
     for (const m of text.matchAll(/"(?:name|n)"\s*:\s*"([A-Za-z0-9_-]{1,128})"/g)) names.add(m[1]!);
+  }
+  const files = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const f of files) {
+    const m = /^([A-Za-z0-9_-]*\d)\.prv$/.exec(f);
+    if (m && files.includes(`${m[1]}.pem`)) names.add(m[1]!);
   }
   return [...names];
 }
@@ -91,7 +99,7 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
   const state = store.state!;
   const fleetId = state.fleetId;
   const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));
-  const caller = new Caller({ log, pacing: req.pacing ?? true });
+  const caller = new Caller({ log, pacing: req.pacing ?? true, ...(io.clock ? { clock: io.clock } : {}) });
   const things = [...state.things];
   const summary: RunSummary = { requested: things.length, succeeded: 0, failed: 0, elapsedMs: 0, stateDir: req.stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
   const progress = createProgress(io.progressStream ?? process.stderr, 'cleaning', things.length);
@@ -184,6 +192,14 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
         }
       }
       await store.unsetThing(name, ['thingArn', 'thingRequested']);
+    }
+
+    const requested = rec().certRequestedAt;
+    if (requested && !certArn) {
+      log.warn(
+        { thing: name, at: requested },
+        `elf was stopped while CreateKeysAndCertificate for ${name} was in flight (${requested}); if AWS created that certificate, elf never learnt its id: look for a certificate created then (aws iot list-certificates) and delete it`,
+      );
     }
 
     // 4. local files, then the record

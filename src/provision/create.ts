@@ -12,6 +12,7 @@ import { parseArn, policyDocumentText, policyNameFor, samePolicy, THING_NAME_RE,
 import { createProgress } from './progress.js';
 import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
+import type { Clock } from './pacing.js';
 
 /**
  * `elf create`: per thing, in this order, each result recorded in the fleet journal before the next
@@ -50,6 +51,8 @@ export interface CreateIo {
   resolve?: ResolveDeps;
   /** the control plane to use (tests may wrap the real one) */
   api?: (target: ResolvedTarget) => IotApi;
+  /** clock for pacing and backoff (tests) */
+  clock?: Clock;
 }
 
 export interface RunSummary {
@@ -147,12 +150,20 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
 
     // 5. make them
     const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));
-    const caller = new Caller({ log, pacing: req.pacing ?? true });
+    const caller = new Caller({ log, pacing: req.pacing ?? true, ...(io.clock ? { clock: io.clock } : {}) });
     const progress = createProgress(io.progressStream ?? process.stderr, 'creating', req.count);
     let fatal: unknown;
 
     const makeThing = async (name: string): Promise<void> => {
-      const cert = await caller.call('CreateKeysAndCertificate', () => api.createKeysAndCertificate());
+      await store.setThing(name, { certRequestedAt: new Date().toISOString() });
+      let cert: Awaited<ReturnType<IotApi['createKeysAndCertificate']>>;
+      try {
+        cert = await caller.call('CreateKeysAndCertificate', () => api.createKeysAndCertificate());
+      } catch (e) {
+        // a definite refusal created nothing; a network failure may have (the record stays, clean warns)
+        if (classifyError(e) !== 'network') await store.dropThing(name);
+        throw e;
+      }
       await store.setThing(name, { certificateId: cert.certificateId, certificateArn: cert.certificateArn });
       const arn = parseArn(cert.certificateArn);
       if (!arn || !/^\d{12}$/.test(arn.account)) throw new ElfError(`CreateKeysAndCertificate returned an unexpected certificate ARN: ${cert.certificateArn}`);
