@@ -18,6 +18,13 @@ import { applyEvent, fleetStateProblem, replayJournal, StateError, type HeaderFi
 export const THINGS_FILE = 'things.json';
 export const JOURNAL_FILE = 'journal.ndjson';
 const TMP_FILE = 'things.json.tmp';
+/**
+ * Space held back for the journal: when the disk fills up mid-run, elf deletes this file so that
+ * what the control plane has already made can still be recorded, then stops.
+ */
+export const RESERVE_FILE = 'journal.reserve';
+export const STATE_FILES = [THINGS_FILE, JOURNAL_FILE, TMP_FILE, RESERVE_FILE];
+const isDiskFull = (e: unknown) => ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 const RECOVERY =
   'fix or restore it and run `elf clean` again, or run `elf clean --only-local` to remove the local files (resources it recorded would then stay in the control plane)';
@@ -117,6 +124,8 @@ function fsyncDir(dir: string): void {
 export interface OpenOptions {
   /** header for a new fleet (ignored when the dir already holds one) */
   init?: HeaderFields;
+  /** bytes to hold in reserve for recording after the disk fills up (default 1 MiB; 0 = none) */
+  reserveBytes?: number;
 }
 
 /**
@@ -128,6 +137,8 @@ export class FleetStore {
   private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private eventsSinceCompact = 0;
   private closed = false;
+  /** the disk filled up: the reserve was released; callers must stop making resources */
+  diskFull = false;
 
   private constructor(
     readonly dir: string,
@@ -165,7 +176,41 @@ export class FleetStore {
       // start from a clean snapshot: drops a torn last line, so new appends never follow garbage
       await store.compact();
     }
+    const reserve = opts.reserveBytes ?? 1 << 20;
+    if (reserve > 0) {
+      const reservePath = path.join(dir, RESERVE_FILE);
+      try {
+        fs.writeFileSync(reservePath, Buffer.alloc(reserve), { mode: 0o600 });
+      } catch (e) {
+        fs.rmSync(reservePath, { force: true });
+        await store.close();
+        throw diskError(e, dir, 'state dir');
+      }
+    }
     return store;
+  }
+
+  /** Frees the reserved space after ENOSPC; returns true when there was some to free. */
+  private releaseReserve(): boolean {
+    this.diskFull = true;
+    const reservePath = path.join(this.dir, RESERVE_FILE);
+    if (!fs.existsSync(reservePath)) return false;
+    fs.rmSync(reservePath, { force: true });
+    return true;
+  }
+
+  /** Creates a key file 0600 (never overwriting); on a full disk frees the reserve and fails fatally. */
+  async writeKeyFile(name: string, content: string): Promise<void> {
+    const file = path.join(this.dir, name);
+    try {
+      await writeSecretFile(file, content);
+    } catch (e) {
+      if (e instanceof ElfError && e.code === 'ELF_DISK_FULL') {
+        await fsp.rm(file, { force: true });
+        this.releaseReserve();
+      }
+      throw e;
+    }
   }
 
   /** Records an event: written at once (one write(2)), resolved once fdatasync has covered it. */
@@ -173,13 +218,31 @@ export class FleetStore {
     if (this.closed) return Promise.reject(new Error('fleet store is closed'));
     const line = `${JSON.stringify(ev)}\n`;
     try {
-      fs.writeSync(this.fd, line);
+      this.writeLine(line);
     } catch (e) {
       return Promise.reject(diskError(e, path.join(this.dir, JOURNAL_FILE), 'cannot write'));
     }
     this.current = applyEvent(this.current, ev);
     this.eventsSinceCompact++;
     return this.sync();
+  }
+
+  /** One write(2) of a whole line; after ENOSPC, frees the reserve and writes again (a short write is completed). */
+  private writeLine(line: string): void {
+    const buf = Buffer.from(line, 'utf8');
+    let off = 0;
+    let retried = false;
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(this.fd, buf, off, buf.length - off);
+      } catch (e) {
+        if (isDiskFull(e) && !retried && this.releaseReserve()) {
+          retried = true;
+          continue;
+        }
+        throw e;
+      }
+    }
   }
 
   setThing(name: string, fields: Partial<ThingRecord>): Promise<void> {
@@ -269,6 +332,7 @@ export class FleetStore {
     await this.pendingSync;
     this.closed = true;
     fs.closeSync(this.fd);
+    fs.rmSync(path.join(this.dir, RESERVE_FILE), { force: true });
   }
 
   /** Path of a file in the state dir. */
@@ -283,7 +347,7 @@ export class FleetStore {
   async removeState(): Promise<boolean> {
     const createdDir = this.current?.createdStateDir === true;
     await this.close();
-    for (const f of [JOURNAL_FILE, THINGS_FILE, TMP_FILE]) await fsp.rm(path.join(this.dir, f), { force: true });
+    for (const f of STATE_FILES) await fsp.rm(path.join(this.dir, f), { force: true });
     if (!createdDir) return false;
     try {
       await fsp.rmdir(this.dir);

@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ElfError } from '../errors.js';
-import { FleetStore, JOURNAL_FILE, readFleet, removeKeyFiles, THINGS_FILE } from '../fleet/store.js';
+import { FleetStore, JOURNAL_FILE, readFleet, removeKeyFiles, STATE_FILES, THINGS_FILE } from '../fleet/store.js';
 import type { ThingRecord } from '../fleet/types.js';
 import { type ResolvedTarget, resolveTarget } from '../target.js';
 import { FLEET_ATTRIBUTE, isFatal, type CreateIo, type RunSummary } from './create.js';
@@ -72,7 +72,7 @@ async function cleanLocalOnly(req: CleanRequest): Promise<CleanResult> {
     leftInControlPlane = things.length;
   }
   for (const t of things) await removeKeyFiles(req.stateDir, t);
-  for (const f of [THINGS_FILE, JOURNAL_FILE, `${THINGS_FILE}.tmp`]) await fsp.rm(path.join(req.stateDir, f), { force: true });
+  for (const f of STATE_FILES) await fsp.rm(path.join(req.stateDir, f), { force: true });
   let dirRemoved = false;
   if (createdDir) dirRemoved = await fsp.rmdir(req.stateDir).then(() => true, () => false);
   return { kind: 'local-only', stateDir: req.stateDir, things: things.length, leftInControlPlane, where, dirRemoved };
@@ -86,7 +86,7 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
   const existing = (await readFleet(req.stateDir)).state;
   if (!existing) return { kind: 'nothing', stateDir: req.stateDir };
   if (existing.things.length === 0) {
-    const store = await FleetStore.open(req.stateDir);
+    const store = await FleetStore.open(req.stateDir, { reserveBytes: 0 });
     await store.removeState();
     return { kind: 'nothing', stateDir: req.stateDir };
   }
@@ -95,7 +95,8 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
     { flags: req.flags, env: req.env, recorded: existing.target, recordedFrom: path.join(req.stateDir, THINGS_FILE) },
     { notify: (level, message) => log[level](message), ...io.resolve },
   );
-  const store = await FleetStore.open(req.stateDir);
+  // no reserve: clean must work on a full disk (it frees space as it goes)
+  const store = await FleetStore.open(req.stateDir, { reserveBytes: 0 });
   const state = store.state!;
   const fleetId = state.fleetId;
   const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ElfError, UsageError } from '../errors.js';
 import { highestIndex } from '../fleet/state.js';
-import { FleetStore, readFleet, writeSecretFile } from '../fleet/store.js';
+import { diskError, FleetStore, readFleet } from '../fleet/store.js';
 import type { FleetState } from '../fleet/types.js';
 import type { Logger } from '../log.js';
 import { type ResolveDeps, type ResolvedTarget, type TargetFlags, resolveTarget, toFleetTarget } from '../target.js';
@@ -53,6 +53,8 @@ export interface CreateIo {
   api?: (target: ResolvedTarget) => IotApi;
   /** clock for pacing and backoff (tests) */
   clock?: Clock;
+  /** space held in reserve in the state dir for recording after the disk fills (tests) */
+  reserveBytes?: number;
 }
 
 export interface RunSummary {
@@ -126,6 +128,7 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
   // 3. a writable state dir before any resource exists
   const store = await FleetStore.open(req.stateDir, {
     init: { target: toFleetTarget(target), prefix, topicRoot, fleetId: randomBytes(8).toString('hex') },
+    ...(io.reserveBytes !== undefined ? { reserveBytes: io.reserveBytes } : {}),
   });
   const summary: RunSummary = { requested: req.count, succeeded: 0, failed: 0, elapsedMs: 0, stateDir: req.stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
   try {
@@ -170,9 +173,9 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
       if (!store.state?.target.account) await store.setHeader({ target: { ...store.state!.target, account: arn.account } });
 
       const fileNames = { cert: `${name}.pem`, publicKey: `${name}.pub`, privateKey: `${name}.prv` };
-      await writeSecretFile(store.file(fileNames.privateKey), cert.privateKey);
-      await writeSecretFile(store.file(fileNames.publicKey), cert.publicKey);
-      await writeSecretFile(store.file(fileNames.cert), cert.certificatePem);
+      await store.writeKeyFile(fileNames.privateKey, cert.privateKey);
+      await store.writeKeyFile(fileNames.publicKey, cert.publicKey);
+      await store.writeKeyFile(fileNames.cert, cert.certificatePem);
       await store.setThing(name, { files: fileNames });
 
       await store.setThing(name, { thingRequested: true });
@@ -232,7 +235,10 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
         }
         progress.update(summary.succeeded, summary.failed);
       },
-      () => fatal !== undefined || io.signal?.aborted === true,
+      () => {
+        if (store.diskFull) fatal ??= diskError(Object.assign(new Error('disk full'), { code: 'ENOSPC' }), req.stateDir, 'state dir');
+        return fatal !== undefined || io.signal?.aborted === true;
+      },
     );
     progress.finish();
     summary.interrupted = io.signal?.aborted === true;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent, highestIndex, replayJournal } from '../../src/fleet/state.js';
 import { FleetStore, loadFleet, readFleet, writeSecretFile } from '../../src/fleet/store.js';
+import { makeUnwritable, mountTinyTmpfs } from '../helpers/disk.js';
 
 const header = { target: { region: 'us-east-1', local: true, endpointUrl: 'http://127.0.0.1:4580' }, prefix: 'thing_', topicRoot: 'elf', fleetId: 'f1' };
 let root: string;
@@ -94,10 +95,25 @@ describe('fleet store on disk', () => {
     expect(await loadFleet(path.join(root, 'none'))).toBeUndefined();
   });
 
-  it('refuses an unwritable state dir with one line, before anything is made', async () => {
-    if (process.getuid?.() === 0) return; // root writes anywhere
-    fs.chmodSync(root, 0o500);
-    await expect(FleetStore.open(dir, { init: header })).rejects.toThrow(/state dir .*misc: not writable \(EACCES\).*--state-dir/);
+  it('refuses an unwritable state dir with one line, before anything is made', async (ctx) => {
+    const undo = makeUnwritable(root);
+    if (!undo) return ctx.skip();
+    try {
+      await expect(FleetStore.open(dir, { init: header })).rejects.toThrow(/state dir .*misc: not writable \((EACCES|EPERM)\).*--state-dir/);
+    } finally {
+      undo();
+    }
+  });
+
+  it('a state dir on a full disk is refused before anything is made', async (ctx) => {
+    const mnt = mountTinyTmpfs(root, 64);
+    if (!mnt) return ctx.skip();
+    try {
+      fs.writeFileSync(path.join(mnt.dir, 'filler'), Buffer.alloc(60 * 1024));
+      await expect(FleetStore.open(path.join(mnt.dir, 'misc'), { init: header })).rejects.toThrow(/disk full \(ENOSPC\)/);
+    } finally {
+      mnt.unmount();
+    }
   });
 
   it('writes secret files 0600 from the start and never overwrites one', async () => {

@@ -11,6 +11,7 @@ import type { Clock } from '../../src/provision/pacing.js';
 import { policyDocument } from '../../src/provision/policy.js';
 import type { Probe } from '../../src/target.js';
 import { ApiError, MemoryIot } from '../helpers/memory-iot.js';
+import { mountTinyTmpfs } from '../helpers/disk.js';
 
 const ENDPOINT = 'http://127.0.0.1:4580';
 const standIn: Probe = { kind: 'stand-in', info: { standIn: 'elf', region: 'us-east-1', account: '123456789012', mqtt: { host: '127.0.0.1', port: 8883 }, caPem: '' } };
@@ -185,5 +186,31 @@ describe('create and clean against an in-memory control plane', () => {
     const r2 = await runClean(cleanReq({ onlyLocal: true }), io(iot));
     expect(r2).toMatchObject({ kind: 'local-only' });
     expect(fs.existsSync(path.join(dir, 'thing_0.prv'))).toBe(false);
+  });
+});
+
+describe('disk faults during create', () => {
+  it('a disk that fills up mid-run: everything made is still recorded, the run stops with one line, clean removes all', async (ctx) => {
+    const mnt = mountTinyTmpfs(root, 160);
+    if (!mnt) return ctx.skip();
+    try {
+      dir = path.join(mnt.dir, 'misc');
+      const iot = new MemoryIot();
+      const s = await runCreate(createReq(60, { concurrency: 4 }), io(iot, { reserveBytes: 32 * 1024 })).catch((e: Error) => e);
+      // either the summary carries the fatal error, or the final compaction hit the full disk
+      const message = s instanceof Error ? s.message : s.fatal?.message;
+      expect(message).toMatch(/disk full \(ENOSPC\)/);
+      expect(message).not.toContain('\n');
+      expect(iot.certs.size).toBeGreaterThan(0);
+      expect(iot.certs.size).toBeLessThan(60);
+      const fleet = (await loadFleet(dir))!;
+      // every certificate the control plane made is in the state
+      expect(new Set(fleet.things.map((t) => t.certificateId).filter(Boolean))).toEqual(new Set(iot.certs.keys()));
+      const c = await runClean(cleanReq(), io(iot));
+      expect(c).toMatchObject({ kind: 'cleaned', failed: 0 });
+      expect(iot.empty).toBe(true);
+    } finally {
+      mnt.unmount();
+    }
   });
 });
