@@ -4,9 +4,11 @@ import { ElfError } from '../errors.js';
 import { FleetStore, JOURNAL_FILE, readFleet, removeKeyFiles, STATE_FILES, THINGS_FILE } from '../fleet/store.js';
 import type { ThingRecord } from '../fleet/types.js';
 import { type ResolvedTarget, resolveTarget } from '../target.js';
-import { FLEET_ATTRIBUTE, isFatal, type CreateIo, type RunSummary } from './create.js';
+import { isFatal, type CreateIo, type RunSummary } from './create.js';
+import { FLEET_ATTRIBUTE } from './defaults.js';
 import { Caller, errorLine, makeIotClient, sdkIotApi } from './iot.js';
 import { parseArn, policyDocumentText, samePolicy } from './policy.js';
+import { inWindow, orphanWindow, sweepDecision, type InFlightCall, type ListedCertificate } from './orphans.js';
 import { createProgress } from './progress.js';
 import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
@@ -27,6 +29,8 @@ export interface CleanRequest {
   flags: { region?: string; profile?: string; endpointUrl?: string };
   env: Record<string, string | undefined>;
   pacing?: boolean;
+  /** delete unrecorded certificates from calls cut short by a crash, also in AWS (always done on the local stand-in) */
+  sweepOrphans?: boolean;
 }
 
 export type CleanResult =
@@ -106,9 +110,19 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
   const progress = createProgress(io.progressStream ?? process.stderr, 'cleaning', things.length);
   let fatal: unknown;
 
-  const cleanThing = async (name: string): Promise<void> => {
+  const recordedCerts = new Set(state.things.map((t) => t.certificateId).filter((id): id is string => Boolean(id)));
+  const inFlight: InFlightCall[] = [];
+
+  /** returns false when the thing waits for the orphan sweep */
+  const cleanThing = async (name: string): Promise<boolean> => {
     const rec = (): ThingRecord => store.thing(name) ?? { name };
     const certArn = rec().certificateArn;
+    const first = rec();
+    if (first.certRequestedAt && !first.certificateId && !first.thingArn && !first.thingRequested && !first.policyName) {
+      // only a CreateKeysAndCertificate call that never came back: see sweepOrphans below
+      inFlight.push({ name, at: Date.parse(first.certRequestedAt) || Date.now() });
+      return false;
+    }
 
     // 1. the policy: detach from the certificate, delete
     const policyName = rec().policyName;
@@ -195,17 +209,56 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
       await store.unsetThing(name, ['thingArn', 'thingRequested']);
     }
 
-    const requested = rec().certRequestedAt;
-    if (requested && !certArn) {
-      log.warn(
-        { thing: name, at: requested },
-        `elf was stopped while CreateKeysAndCertificate for ${name} was in flight (${requested}); if AWS created that certificate, elf never learnt its id: look for a certificate created then (aws iot list-certificates) and delete it`,
-      );
-    }
-
     // 4. local files, then the record
     await removeKeyFiles(req.stateDir, rec());
     await store.dropThing(name);
+    return true;
+  };
+
+  /** Finds (and, when allowed, deletes) certificates made by CreateKeysAndCertificate calls that never came back. */
+  const sweepOrphans = async (): Promise<void> => {
+    const w = orphanWindow(inFlight);
+    const candidates: ListedCertificate[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await caller.call('ListCertificates', () => api.listCertificates(marker));
+      for (const c of page.certificates) if (inWindow(c, w, recordedCerts)) candidates.push(c);
+      const oldest = page.certificates.at(-1)?.creationDate.getTime();
+      marker = oldest !== undefined && oldest < w.from ? undefined : page.nextMarker;
+    } while (marker);
+    const unattached: ListedCertificate[] = [];
+    for (const c of candidates) {
+      const things = await caller.call('ListPrincipalThings', () => api.listPrincipalThings(c.certificateArn));
+      const policies = things.length ? [] : await caller.call('ListAttachedPolicies', () => api.listAttachedPolicies(c.certificateArn));
+      if (things.length === 0 && policies.length === 0) unattached.push(c);
+    }
+    const names = inFlight.map((c) => c.name).join(', ');
+    const decision = sweepDecision(unattached.length, inFlight.length, target.local || req.sweepOrphans === true);
+    const ids = unattached.map((c) => `${c.certificateId.slice(0, 12)}… (${c.creationDate.toISOString()})`).join(', ');
+    if (decision.action === 'report') {
+      const line =
+        decision.reason === 'ambiguous'
+          ? `${unattached.length} unrecorded, unattached certificates were created around the CreateKeysAndCertificate calls elf was stopped in (${names}), more than those calls could have made: none deleted; check them: ${ids}`
+          : `${unattached.length} unrecorded, unattached certificates were created while elf was stopped in CreateKeysAndCertificate (${names}): probably this fleet's; delete them with \`elf clean --sweep-orphans\`: ${ids}`;
+      summary.failed += inFlight.length;
+      summary.errors.push(line);
+      log.warn(line);
+      return;
+    }
+    for (const c of decision.action === 'delete' ? unattached : []) {
+      try {
+        await caller.call('UpdateCertificate', () => api.updateCertificate(c.certificateId, 'INACTIVE'));
+        await caller.call('DeleteCertificate', () => api.deleteCertificate(c.certificateId), { retryConflicts: true });
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+      log.warn({ certificateId: c.certificateId, created: c.creationDate.toISOString() }, 'deleted a certificate made by a CreateKeysAndCertificate call elf was stopped in');
+    }
+    for (const c of inFlight) {
+      await removeKeyFiles(req.stateDir, store.thing(c.name) ?? { name: c.name });
+      await store.dropThing(c.name);
+    }
+    summary.succeeded += inFlight.length;
   };
 
   try {
@@ -214,8 +267,7 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
       req.concurrency,
       async (name) => {
         try {
-          await cleanThing(name);
-          summary.succeeded++;
+          if (await cleanThing(name)) summary.succeeded++;
         } catch (e) {
           summary.failed++;
           if (isFatal(e)) fatal ??= e;
@@ -229,6 +281,18 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
       },
       () => fatal !== undefined || io.signal?.aborted === true,
     );
+    if (inFlight.length > 0 && fatal === undefined && !io.signal?.aborted) {
+      try {
+        await sweepOrphans();
+      } catch (e) {
+        if (isFatal(e)) fatal ??= e;
+        else {
+          summary.failed += inFlight.length;
+          summary.errors.push(`looking for certificates of interrupted calls: ${errorLine(e)}`);
+          log.error(summary.errors.at(-1)!);
+        }
+      }
+    }
   } finally {
     progress.finish();
   }

@@ -13,6 +13,7 @@ import { createProgress } from './progress.js';
 import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
 import type { Clock } from './pacing.js';
+import { DEFAULT_PREFIX, DEFAULT_TOPIC_ROOT, FLEET_ATTRIBUTE } from './defaults.js';
 
 /**
  * `elf create`: per thing, in this order, each result recorded in the fleet journal before the next
@@ -24,10 +25,7 @@ import type { Clock } from './pacing.js';
  * reaching elf: no API call can name a certificate before it exists.
  */
 
-export const FLEET_ATTRIBUTE = 'elf_fleet';
-export const DEFAULT_PREFIX = 'thing_';
-export const DEFAULT_TOPIC_ROOT = 'elf';
-export const DEFAULT_CONCURRENCY = 10;
+export { DEFAULT_CONCURRENCY, DEFAULT_PREFIX, DEFAULT_TOPIC_ROOT, FLEET_ATTRIBUTE } from './defaults.js';
 
 export interface CreateRequest {
   count: number;

@@ -12,6 +12,9 @@ import {
   DetachThingPrincipalCommand,
   GetPolicyCommand,
   IoTClient,
+  ListAttachedPoliciesCommand,
+  ListCertificatesCommand,
+  ListPrincipalThingsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { ElfError } from '../errors.js';
@@ -38,6 +41,10 @@ export interface IotApi {
   detachPolicy(policyName: string, target: string): Promise<void>;
   updateCertificate(certificateId: string, newStatus: 'ACTIVE' | 'INACTIVE'): Promise<void>;
   deleteCertificate(certificateId: string): Promise<void>;
+  /** newest first; `marker` from the previous page */
+  listCertificates(marker?: string): Promise<{ certificates: { certificateId: string; certificateArn: string; status: string; creationDate: Date }[]; nextMarker?: string }>;
+  listPrincipalThings(principal: string): Promise<string[]>;
+  listAttachedPolicies(target: string): Promise<string[]>;
 }
 
 export type ApiName =
@@ -53,7 +60,10 @@ export type ApiName =
   | 'AttachPolicy'
   | 'DetachPolicy'
   | 'UpdateCertificate'
-  | 'DeleteCertificate';
+  | 'DeleteCertificate'
+  | 'ListCertificates'
+  | 'ListPrincipalThings'
+  | 'ListAttachedPolicies';
 
 /** The IAM actions elf may call (README "IAM policy for elf"). */
 export const IAM_ACTIONS: readonly string[] = [
@@ -70,6 +80,10 @@ export const IAM_ACTIONS: readonly string[] = [
   'iot:DetachThingPrincipal',
   'iot:DeleteCertificate',
   'iot:DeleteThing',
+  // only after a crash, to find certificates whose creation elf never heard back about
+  'iot:ListCertificates',
+  'iot:ListPrincipalThings',
+  'iot:ListAttachedPolicies',
 ];
 
 export function makeIotClient(target: ResolvedTarget): IoTClient {
@@ -141,6 +155,21 @@ export function sdkIotApi(client: IoTClient): IotApi {
     },
     async deleteCertificate(certificateId) {
       await client.send(new DeleteCertificateCommand({ certificateId }));
+    },
+    async listCertificates(marker) {
+      const r = await client.send(new ListCertificatesCommand({ ascendingOrder: false, pageSize: 250, ...(marker ? { marker } : {}) }));
+      return {
+        certificates: (r.certificates ?? []).map((c) => ({ certificateId: s(c.certificateId, 'certificateId'), certificateArn: s(c.certificateArn, 'certificateArn'), status: c.status ?? 'UNKNOWN', creationDate: c.creationDate ?? new Date(0) })),
+        ...(r.nextMarker ? { nextMarker: r.nextMarker } : {}),
+      };
+    },
+    async listPrincipalThings(principal) {
+      const r = await client.send(new ListPrincipalThingsCommand({ principal, maxResults: 10 }));
+      return r.things ?? [];
+    },
+    async listAttachedPolicies(target) {
+      const r = await client.send(new ListAttachedPoliciesCommand({ target, pageSize: 10 }));
+      return (r.policies ?? []).map((p) => p.policyName ?? '');
     },
   };
 }

@@ -19,6 +19,9 @@ export const AWS_API_TPS: Readonly<Record<string, number>> = {
   DetachPolicy: 15,
   UpdateCertificate: 10,
   DeleteCertificate: 10,
+  ListCertificates: 10,
+  ListPrincipalThings: 10,
+  ListAttachedPolicies: 15,
 };
 export const DEFAULT_API_TPS = 10;
 

@@ -20,6 +20,7 @@ interface Cert {
   id: string;
   arn: string;
   status: 'ACTIVE' | 'INACTIVE';
+  creationDate: Date;
   policies: Set<string>;
   things: Set<string>;
   /** detached things/policies still counted until this many more calls */
@@ -84,7 +85,7 @@ export class MemoryIot {
         this.enter('CreateKeysAndCertificate');
         const id = createHash('sha256').update(randomBytes(16)).digest('hex');
         const arn = this.arn(`cert/${id}`);
-        this.certs.set(id, { id, arn, status: 'ACTIVE', policies: new Set(), things: new Set(), lingering: [] });
+        this.certs.set(id, { id, arn, status: 'ACTIVE', creationDate: new Date(), policies: new Set(), things: new Set(), lingering: [] });
         return { certificateArn: arn, certificateId: id, certificatePem: `-----BEGIN CERTIFICATE-----\n${id}\n-----END CERTIFICATE-----\n`, publicKey: 'PUB', privateKey: `-----BEGIN RSA PRIVATE KEY-----\nSECRET-${id}\n-----END RSA PRIVATE KEY-----\n` };
       },
       createThing: async (name, attributes) => {
@@ -180,6 +181,24 @@ export class MemoryIot {
         if (c.policies.size > 0) throw new ApiError('DeleteConflictException', 409, `Certificate policies must be detached before deletion (arn: ${c.arn})`);
         if (c.things.size > 0 || this.lingers(c, 'thing')) throw new ApiError('DeleteConflictException', 409, `Things must be detached before deletion (arn: ${c.arn})`);
         this.certs.delete(id);
+      },
+      listCertificates: async (marker) => {
+        this.enter('ListCertificates');
+        const all = [...this.certs.values()].sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime());
+        const start = marker ? Number(marker) : 0;
+        const page = all.slice(start, start + 2);
+        return {
+          certificates: page.map((c) => ({ certificateId: c.id, certificateArn: c.arn, status: c.status, creationDate: c.creationDate })),
+          ...(start + 2 < all.length ? { nextMarker: String(start + 2) } : {}),
+        };
+      },
+      listPrincipalThings: async (principal) => {
+        this.enter('ListPrincipalThings');
+        return [...this.certByArn(principal).things];
+      },
+      listAttachedPolicies: async (target) => {
+        this.enter('ListAttachedPolicies');
+        return [...this.certByArn(target).policies];
       },
     };
   }

@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { ElfError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { runClean } from '../../provision/clean.js';
-import { DEFAULT_CONCURRENCY } from '../../provision/create.js';
+import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
 import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
 
 interface CleanOptions extends TargetOptionValues {
   onlyLocal?: boolean;
+  sweepOrphans?: boolean;
   concurrency: number;
   pacing: boolean;
 }
@@ -16,7 +16,8 @@ export function cleanCommand(): Command {
   const cmd = new Command('clean')
     .description('remove every recorded thing, certificate and policy from the control plane, then the local files')
     .option('--only-local', 'remove only the local files (nothing in AWS is removed)')
-    .option('--force', 'alias of --only-local (as in the original ELF)');
+    .option('--force', 'alias of --only-local (as in the original ELF)')
+    .option('--sweep-orphans', 'also delete unattached certificates that CreateKeysAndCertificate calls cut short by a crash may have made (always done on the local stand-in)');
   addTargetOptions(cmd);
   addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
   return cmd.action(async (opts: CleanOptions & { force?: boolean }) => {
@@ -30,8 +31,9 @@ export function cleanCommand(): Command {
     };
     process.on('SIGINT', onSigint);
     try {
+      const { runClean } = await import('../../provision/clean.js');
       const result = await runClean(
-        { stateDir: opts.stateDir, onlyLocal: opts.onlyLocal === true || opts.force === true, concurrency: opts.concurrency, flags: targetFlags(opts), env, pacing: opts.pacing },
+        { stateDir: opts.stateDir, onlyLocal: opts.onlyLocal === true || opts.force === true, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, flags: targetFlags(opts), env, pacing: opts.pacing },
         { log, signal: ac.signal },
       );
       if (result.kind === 'nothing') {

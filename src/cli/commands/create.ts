@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ElfError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { DEFAULT_CONCURRENCY, runCreate } from '../../provision/create.js';
+import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
 import { integer, nonEmpty } from '../parse.js';
 import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
@@ -34,6 +34,8 @@ export function createCommand(): Command {
     };
     process.on('SIGINT', onSigint);
     try {
+      // loaded on use: the AWS SDK is heavy, and `elf --help` or `elf send` need none of it
+      const { runCreate } = await import('../../provision/create.js');
       const summary = await runCreate(
         {
           count,
