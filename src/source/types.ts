@@ -14,4 +14,9 @@ export interface Source {
   readonly name: string;
   /** a fresh pass over the input from the start (called again to loop) */
   open(): AsyncIterable<SourceItem>;
+  /**
+   * Optional: the same pass as open(), in batches (in order, never empty), so that a fast consumer
+   * pays one await per batch instead of one per item. The file sources implement it.
+   */
+  openBatches?(): AsyncIterable<SourceItem[]>;
 }
