@@ -172,6 +172,24 @@ describe('create and clean against the stand-in', () => {
     await removeAllByHand(iot);
   });
 
+  it('reads the endpoint from a .env in the working directory; Ctrl-C stops after the things in flight, all recorded', async () => {
+    const cwd = tmp();
+    fs.writeFileSync(path.join(cwd, '.env'), `AWS_ENDPOINT_URL_IOT=${s.endpointUrl}\n`);
+    const cli = startCli(['create', '20', '--state-dir', 'misc'], { cwd });
+    await cli.waitFor(/"msg":"target"/, { stream: 'stderr' });
+    await new Promise((r) => setTimeout(r, 800));
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/^created \d+ of 20 things/);
+    expect(r.stderr).toMatch(/elf: interrupted after \d+ things; what was made is recorded/);
+    const fleet = JSON.parse(fs.readFileSync(path.join(cwd, 'misc', 'things.json'), 'utf8'));
+    expect(fleet.target.endpointUrl).toBe(s.endpointUrl);
+    expect(fleet.things.length).toBe((await inventory(iot)).certs);
+    const c = await runCli(['clean'], { cwd });
+    expect(c.exitCode, c.stderr).toBe(0);
+  });
+
   it('SIGKILL at random moments during create 20 (10 trials): clean afterwards leaves nothing', async () => {
     for (let trial = 0; trial < 10; trial++) {
       const dir = path.join(tmp(), 'misc');
