@@ -1,105 +1,169 @@
 import { describe, expect, it } from 'vitest';
-import { parseArn, policyDocument, policyDocumentText, policyNameFor, POLICY_NAME_RE, samePolicy, topicRootProblem, type PolicyDocument } from '../../src/provision/policy.js';
+import { evaluate, globMatches, parsePolicy, PolicyParseError, type PolicyContext } from '../../src/local/policy.js';
 
-/**
- * A tiny evaluator of AWS IoT policy semantics (reference/aws-iot.md §3.2, §3.4, §3.6): implicit
- * deny, explicit deny wins, IAM-style globs (`*` any run of characters including `/`, `?` one
- * character, `+`/`#` literal), case-insensitive actions, case-sensitive resources.
- */
-function glob(pattern: string): RegExp {
-  let re = '';
-  for (const ch of pattern) re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return new RegExp(`^${re}$`);
-}
-function allowed(doc: PolicyDocument, action: string, resource: string): boolean {
-  let allow = false;
-  for (const s of doc.Statement) {
-    const actionHit = s.Action.some((a) => glob(a.toLowerCase()).test(action.toLowerCase()));
-    const resourceHit = s.Resource.some((r) => glob(r).test(resource));
-    if (actionHit && resourceHit) {
-      if (s.Effect === 'Deny') return false;
-      allow = true;
-    }
-  }
-  return allow;
-}
-
-const R = 'eu-west-1';
+const R = 'us-east-1';
 const A = '123456789012';
 const arn = (rest: string) => `arn:aws:iot:${R}:${A}:${rest}`;
-const doc = policyDocument({ region: R, account: A, thingName: 'thing_7', topicRoot: 'elf' });
 
-describe('least-privilege policy', () => {
-  it('lets a thing connect only with its own name as client id', () => {
-    expect(allowed(doc, 'iot:Connect', arn('client/thing_7'))).toBe(true);
-    expect(allowed(doc, 'iot:Connect', arn('client/thing_70'))).toBe(false);
-    expect(allowed(doc, 'iot:Connect', arn('client/thing_8'))).toBe(false);
-    expect(allowed(doc, 'iot:Connect', arn('client/+'))).toBe(false);
-    expect(allowed(doc, 'iot:Connect', `arn:aws:iot:us-east-1:${A}:client/thing_7`)).toBe(false);
-    expect(allowed(doc, 'iot:Connect', `arn:aws:iot:${R}:999999999999:client/thing_7`)).toBe(false);
+function policy(...statements: object[]) {
+  return parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+}
+const decide = (docs: ReturnType<typeof policy>[], action: string, resource: string, ctx: PolicyContext = {}) =>
+  evaluate(docs, action, resource, ctx).decision;
+
+const thing0: PolicyContext = {
+  clientId: 'thing_0',
+  certificateId: 'abc123',
+  thing: { thingName: 'thing_0', thingTypeName: 'sensor', attributes: { floor: '3' } },
+};
+
+describe('policy evaluation: AWS examples (reference §3)', () => {
+  it("ELF's own policy: Connect/Publish/Receive/Subscribe on arn:aws:iot:<region>:*:*", () => {
+    const elf = policy({ Effect: 'Allow', Action: ['iot:Connect', 'iot:Publish', 'iot:Receive', 'iot:Subscribe'], Resource: ['arn:aws:iot:us-east-1:*:*'] });
+    expect(decide([elf], 'iot:Connect', arn('client/anything'))).toBe('allow');
+    expect(decide([elf], 'iot:Publish', arn('topic/elf/thing_0'))).toBe('allow');
+    expect(decide([elf], 'iot:Subscribe', arn('topicfilter/elf/#'))).toBe('allow');
+    expect(decide([elf], 'iot:Receive', arn('topic/elf'))).toBe('allow');
+    // another region does not match; an action not listed is implicitly denied
+    expect(decide([elf], 'iot:Publish', `arn:aws:iot:eu-west-1:${A}:topic/elf`)).toBe('implicitDeny');
+    expect(decide([elf], 'iot:UpdateThingShadow', arn('thing/t'))).toBe('implicitDeny');
   });
 
-  it('allows publish and receive on the topic root and below, nowhere else', () => {
-    for (const action of ['iot:Publish', 'iot:Receive']) {
-      expect(allowed(doc, action, arn('topic/elf'))).toBe(true);
-      expect(allowed(doc, action, arn('topic/elf/thing_7'))).toBe(true);
-      expect(allowed(doc, action, arn('topic/elf/a/b/c'))).toBe(true);
-      expect(allowed(doc, action, arn('topic/elfx'))).toBe(false);
-      expect(allowed(doc, action, arn('topic/other'))).toBe(false);
-      expect(allowed(doc, action, arn('topic/$aws/things/thing_8/shadow/update'))).toBe(false);
-      expect(allowed(doc, action, arn('topic/$aws/things/thing_7/shadow/update'))).toBe(true);
-      expect(allowed(doc, action, arn('topic/$aws/things/thing_7/shadow/get/accepted'))).toBe(true);
-      expect(allowed(doc, action, arn('topic/$aws/things/thing_7/jobs/notify'))).toBe(false);
-    }
-    expect(allowed(doc, 'iot:Publish', arn('topicfilter/elf'))).toBe(false);
+  it('Subscribe is checked against the literal topic filter: + and # in a policy are plain characters', () => {
+    const p = policy({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/some/+/topic') });
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/some/+/topic'))).toBe('allow');
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/some/sensor/topic'))).toBe('implicitDeny');
+    const hash = policy({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/a/#') });
+    expect(decide([hash], 'iot:Subscribe', arn('topicfilter/a/#'))).toBe('allow');
+    expect(decide([hash], 'iot:Subscribe', arn('topicfilter/a/b'))).toBe('implicitDeny');
   });
 
-  it('allows subscribing only to filters under the root or its own shadow', () => {
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/elf'))).toBe(true);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/elf/#'))).toBe(true);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/elf/+/x'))).toBe(true);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/#'))).toBe(false);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/+'))).toBe(false);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/$aws/things/thing_7/shadow/update/accepted'))).toBe(true);
-    expect(allowed(doc, 'iot:Subscribe', arn('topicfilter/$aws/things/+/shadow/update/accepted'))).toBe(false);
-    expect(allowed(doc, 'iot:Subscribe', arn('topic/elf'))).toBe(false);
+  it('Allow Subscribe a/* + Deny Subscribe a/restricted/* does not stop a/#; a Receive NotResource does', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/a/*') },
+      { Effect: 'Deny', Action: 'iot:Subscribe', Resource: arn('topicfilter/a/restricted/*') },
+      { Effect: 'Allow', Action: 'iot:Receive', NotResource: arn('topic/a/restricted/*') },
+    );
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/a/#'))).toBe('allow');
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/a/restricted/x'))).toBe('explicitDeny');
+    expect(decide([p], 'iot:Receive', arn('topic/a/open/x'))).toBe('allow');
+    expect(decide([p], 'iot:Receive', arn('topic/a/restricted/x'))).toBe('implicitDeny');
   });
 
-  it('grants no other action and never wildcards region or account', () => {
-    for (const action of ['iot:RetainPublish', 'iot:UpdateThingShadow', 'iot:DeleteThing', 'iot:*']) expect(allowed(doc, action, arn('topic/elf'))).toBe(false);
-    for (const s of doc.Statement) {
-      for (const r of s.Resource) expect(r.startsWith(`arn:aws:iot:${R}:${A}:`)).toBe(true);
-      for (const a of s.Action) expect(a).not.toContain('*');
-    }
-    expect(JSON.stringify(doc)).not.toMatch(/:\*:|"\*"/);
+  it('* crosses / and :, ? is exactly one character', () => {
+    expect(globMatches(arn('topic/a/*'), arn('topic/a/b/c/d'))).toBe(true);
+    expect(globMatches('arn:aws:iot:*', arn('client/x'))).toBe(true);
+    expect(globMatches(arn('topic/sensor/?????/temp'), arn('topic/sensor/room1/temp'))).toBe(true);
+    expect(globMatches(arn('topic/sensor/?????/temp'), arn('topic/sensor/room10/temp'))).toBe(false);
+    expect(globMatches(arn('topic/a.b'), arn('topic/aXb'))).toBe(false); // regex metacharacters are literal
+    expect(globMatches(arn('topic/Elf'), arn('topic/elf'))).toBe(false); // resources are case-sensitive
   });
 
-  it('fits AWS size limits and names', () => {
-    const long = policyDocumentText({ region: 'ap-southeast-2', account: A, thingName: `t_${'x'.repeat(98)}`, topicRoot: 'a/b/c/d/e/f' });
-    expect(long.replace(/\s/g, '').length).toBeLessThanOrEqual(2048);
-    expect(policyNameFor('thing_0')).toBe('elf-thing_0');
-    expect(POLICY_NAME_RE.test(policyNameFor('thing-x_12'))).toBe(true);
+  it('explicit Deny wins over any Allow, in the same or another policy', () => {
+    const allowAll = policy({ Effect: 'Allow', Action: 'iot:*', Resource: '*' });
+    const denyX = policy({ Effect: 'Deny', Action: 'iot:Publish', Resource: arn('topic/x') });
+    expect(decide([allowAll, denyX], 'iot:Publish', arn('topic/x'))).toBe('explicitDeny');
+    expect(decide([denyX, allowAll], 'iot:Publish', arn('topic/x'))).toBe('explicitDeny');
+    expect(decide([allowAll, denyX], 'iot:Publish', arn('topic/y'))).toBe('allow');
+    expect(decide([], 'iot:Publish', arn('topic/y'))).toBe('implicitDeny');
+    const r = evaluate([allowAll, denyX], 'iot:Publish', arn('topic/x'), {});
+    expect(r.decision === 'explicitDeny' && r.statement.effect).toBe('Deny');
   });
 
-  it('uses the partition of the certificate ARN', () => {
-    const cn = policyDocument({ region: 'cn-north-1', account: A, thingName: 't', topicRoot: 'elf', partition: 'aws-cn' });
-    expect(cn.Statement[0]!.Resource[0]).toBe(`arn:aws-cn:iot:cn-north-1:${A}:client/t`);
-    expect(parseArn(`arn:aws-cn:iot:cn-north-1:${A}:cert/abc`)).toEqual({ partition: 'aws-cn', service: 'iot', region: 'cn-north-1', account: A, resource: 'cert/abc' });
+  it('action names are case-insensitive and take wildcards', () => {
+    const p = policy({ Effect: 'Allow', Action: 'IOT:publish', Resource: '*' });
+    expect(decide([p], 'iot:Publish', arn('topic/x'))).toBe('allow');
+    const star = policy({ Effect: 'Allow', Action: 'iot:*', Resource: '*' });
+    expect(decide([star], 'iot:Connect', arn('client/c'))).toBe('allow');
+    const notAction = policy({ Effect: 'Allow', NotAction: 'iot:Publish', Resource: '*' });
+    expect(decide([notAction], 'iot:Publish', arn('topic/x'))).toBe('implicitDeny');
+    expect(decide([notAction], 'iot:Subscribe', arn('topicfilter/x'))).toBe('allow');
+  });
+});
+
+describe('policy variables (reference §3.5)', () => {
+  it('${iot:ClientId} in Connect and Publish', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:ClientId}') },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/elf/${iot:ClientId}') },
+    );
+    expect(decide([p], 'iot:Publish', arn('topic/elf/c1'), { clientId: 'c1' })).toBe('allow');
+    expect(decide([p], 'iot:Publish', arn('topic/elf/c2'), { clientId: 'c1' })).toBe('implicitDeny');
+    // substituted values are literal: a client id with * is no wildcard
+    expect(decide([p], 'iot:Publish', arn('topic/elf/abc'), { clientId: '*' })).toBe('implicitDeny');
+    expect(decide([p], 'iot:Publish', arn('topic/elf/*'), { clientId: '*' })).toBe('allow');
   });
 
-  it('refuses topic roots and inputs that would widen the policy', () => {
-    for (const bad of ['', '#', 'a/+', 'a*', 'a?', '$aws', '/a', 'a/', 'a//b', 'a b', 'a/b/c/d/e/f/g']) expect(topicRootProblem(bad), bad).toBeDefined();
-    for (const good of ['elf', 'a/b', 'sensors-1/x_y']) expect(topicRootProblem(good), good).toBeUndefined();
-    expect(() => policyDocument({ region: R, account: '*', thingName: 't', topicRoot: 'elf' })).toThrow(/account/);
-    expect(() => policyDocument({ region: '*', account: A, thingName: 't', topicRoot: 'elf' })).toThrow(/region/);
-    expect(() => policyDocument({ region: R, account: A, thingName: 't*', topicRoot: 'elf' })).toThrow(/thing name/);
+  it('thing variables resolve from the attached thing, and not at all without one', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/${iot:Connection.Thing.ThingTypeName}/${iot:Connection.Thing.Attributes[floor]}') },
+    );
+    expect(decide([p], 'iot:Connect', arn('client/thing_0'), thing0)).toBe('allow');
+    expect(decide([p], 'iot:Publish', arn('topic/sensor/3'), thing0)).toBe('allow');
+    // unresolved variable → the element cannot match
+    expect(decide([p], 'iot:Connect', arn('client/thing_0'), { clientId: 'thing_0' })).toBe('implicitDeny');
+    expect(decide([p], 'iot:Publish', arn('topic/sensor/'), { ...thing0, thing: { thingName: 'thing_0', thingTypeName: 'sensor', attributes: {} } })).toBe(
+      'implicitDeny',
+    );
   });
 
-  it('compares documents regardless of whitespace and key order', () => {
-    const text = policyDocumentText({ region: R, account: A, thingName: 'thing_7', topicRoot: 'elf' });
-    const reordered = JSON.stringify({ Statement: JSON.parse(text).Statement, Version: '2012-10-17' }, null, 2);
-    expect(samePolicy(text, reordered)).toBe(true);
-    expect(samePolicy(text, policyDocumentText({ region: R, account: A, thingName: 'thing_8', topicRoot: 'elf' }))).toBe(false);
-    expect(samePolicy(text, 'not json')).toBe(false);
+  it('an unresolved variable makes a Deny element unable to match, so it does not deny', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: '*' },
+      { Effect: 'Deny', Action: 'iot:Publish', Resource: arn('topic/${iot:Connection.Thing.ThingName}') },
+    );
+    expect(decide([p], 'iot:Publish', arn('topic/thing_0'), thing0)).toBe('explicitDeny');
+    expect(decide([p], 'iot:Publish', arn('topic/thing_0'), { clientId: 'thing_0' })).toBe('allow');
+  });
+
+  it('${iot:CertificateId} and the fixed ${*} ${?} ${$}', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/certs/${iot:CertificateId}') },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/${$}aws/literal/${*}/${?}') },
+    );
+    expect(decide([p], 'iot:Publish', arn('topic/certs/abc123'), thing0)).toBe('allow');
+    expect(decide([p], 'iot:Publish', arn('topic/certs/other'), thing0)).toBe('implicitDeny');
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/$aws/literal/*/?'))).toBe('allow');
+    expect(decide([p], 'iot:Subscribe', arn('topicfilter/$aws/literal/x/y'))).toBe('implicitDeny');
+  });
+
+  it('Condition on iot:Connection.Thing.IsAttached and friends', () => {
+    const p = policy({
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: '*',
+      Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+    });
+    expect(decide([p], 'iot:Connect', arn('client/thing_0'), thing0)).toBe('allow');
+    expect(decide([p], 'iot:Connect', arn('client/x'), { clientId: 'x' })).toBe('implicitDeny');
+    const eq = policy({ Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { StringEquals: { 'iot:ClientId': '${iot:Connection.Thing.ThingName}' } } });
+    expect(decide([eq], 'iot:Connect', arn('client/thing_0'), thing0)).toBe('allow');
+    const like = policy({ Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { StringLike: { 'iot:ClientId': 'thing_*' } } });
+    expect(decide([like], 'iot:Connect', arn('client/thing_0'), thing0)).toBe('allow');
+    expect(decide([like], 'iot:Connect', arn('client/other'), { clientId: 'other' })).toBe('implicitDeny');
+    const unknown = policy({ Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
+    expect(decide([unknown], 'iot:Connect', arn('client/thing_0'), thing0)).toBe('implicitDeny');
+  });
+});
+
+describe('policy parsing', () => {
+  it('accepts a single statement object and string or array fields', () => {
+    const p = parsePolicy('{"Statement":{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}}');
+    expect(p.statements).toEqual([{ effect: 'Allow', action: ['iot:Connect'], resource: ['*'] }]);
+  });
+
+  it.each([
+    ['not json', 'not valid JSON'],
+    ['[]', 'must be a JSON object'],
+    ['{}', 'no Statement'],
+    ['{"Statement":[{"Effect":"Maybe","Action":"iot:Connect","Resource":"*"}]}', 'Effect'],
+    ['{"Statement":[{"Effect":"Allow","Resource":"*"}]}', 'Action'],
+    ['{"Statement":[{"Effect":"Allow","Action":"iot:Connect"}]}', 'Resource'],
+    ['{"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]}', 'Action'],
+    ['{"Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","NotResource":"*"}]}', 'exactly one'],
+  ])('refuses %s', (text, message) => {
+    expect(() => parsePolicy(text)).toThrow(PolicyParseError);
+    expect(() => parsePolicy(text)).toThrow(message);
   });
 });
