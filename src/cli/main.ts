@@ -24,8 +24,9 @@ export function createCLI(): Command {
 /** Prints an error as one line on stderr and returns the exit code to use. The only catch-all. */
 export function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
-    // commander has already printed its message; help and version are not failures
-    return error.exitCode;
+    // commander has already printed its message; help and version are not failures;
+    // a usage mistake (bad argument or option value, unknown option) exits 2 like UsageError
+    return error.exitCode === 1 && error.code !== 'commander.error' ? 2 : error.exitCode;
   }
   if (isElfError(error)) {
     process.stderr.write(`elf: ${error.message}\n`);
