@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from '../dirs.js';
 import { ElfError } from '../errors.js';
 import type { FleetState, ThingRecord } from './types.js';
 import { applyEvent, fleetStateProblem, replayJournal, StateError, type HeaderFields, type JournalEvent } from './state.js';
@@ -40,6 +41,8 @@ export function diskError(error: unknown, file: string, doing: string): ElfError
     case 'EPERM':
     case 'EROFS':
       return new ElfError(`${doing} ${file}: not writable (${code}); fix its permissions or choose another directory with --state-dir`, 'ELF_STATE_UNWRITABLE');
+    case 'EISDIR':
+      return new ElfError(`${doing} ${file}: it is a directory (EISDIR); move it away or choose another --state-dir`, 'ELF_STATE_PATH');
     case 'ENOTDIR':
     case 'EEXIST':
       return new ElfError(`${doing} ${file}: ${code === 'EEXIST' ? 'already exists' : 'a path component is not a directory'} (${code}); choose another --state-dir`, 'ELF_STATE_PATH');
@@ -47,6 +50,10 @@ export function diskError(error: unknown, file: string, doing: string): ElfError
       return new ElfError(`${doing} ${file}: ${(error as Error)?.message ?? String(error)}`, 'ELF_STATE_IO');
   }
 }
+
+/** V8's JSON.parse message quotes the input: keep a damaged file's control bytes (CR, ESC, …) off the terminal. */
+// eslint-disable-next-line no-control-regex
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
@@ -73,7 +80,7 @@ export async function readFleet(dir: string): Promise<LoadedFleet> {
     try {
       parsed = JSON.parse(snapshot);
     } catch (e) {
-      throw new ElfError(`${thingsPath} is corrupted (${snapshot.trim() === '' ? 'empty' : (e as Error).message}); ${RECOVERY}`, 'ELF_STATE_CORRUPT');
+      throw new ElfError(`${thingsPath} is corrupted (${snapshot.trim() === '' ? 'empty' : printable((e as Error).message)}); ${RECOVERY}`, 'ELF_STATE_CORRUPT');
     }
     const problem = fleetStateProblem(parsed);
     if (problem) throw new ElfError(`${thingsPath} is not elf fleet state (${problem}); ${RECOVERY}`, 'ELF_STATE_CORRUPT');
@@ -153,7 +160,7 @@ export class FleetStore {
   static async open(dir: string, opts: OpenOptions = {}): Promise<FleetStore> {
     let created: string | undefined;
     try {
-      created = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+      created = await makeDirectory(dir, 0o700);
       const st = await fsp.stat(dir);
       if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       // private keys live here: the directory is the owner's only
