@@ -5,6 +5,7 @@ import { createCommand } from './commands/create.js';
 import { cleanCommand } from './commands/clean.js';
 import { sendCommand } from './commands/send.js';
 import { subscribeCommand } from './commands/subscribe.js';
+import { targetCommand } from './commands/target.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,7 +16,7 @@ export function createCLI(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand]) {
+  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand]) {
     program.addCommand(make().exitOverride());
   }
   return program;
