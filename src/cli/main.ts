@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isElfError } from '../errors.js';
+import { prepareEnvironment } from './options.js';
 import { localCommand } from './commands/local.js';
 import { createCommand } from './commands/create.js';
 import { cleanCommand } from './commands/clean.js';
@@ -39,6 +40,8 @@ export function reportError(error: unknown): number {
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // .env is read once, here at the edge, before options are parsed (they may come from ELF_* variables)
+    prepareEnvironment();
     await createCLI().parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error);
