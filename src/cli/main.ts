@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isElfError } from '../errors.js';
+import { prepareEnvironment } from './options.js';
 import { localCommand } from './commands/local.js';
 import { createCommand } from './commands/create.js';
 import { cleanCommand } from './commands/clean.js';
 import { sendCommand } from './commands/send.js';
 import { subscribeCommand } from './commands/subscribe.js';
+import { targetCommand } from './commands/target.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,7 +17,7 @@ export function createCLI(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand]) {
+  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand]) {
     program.addCommand(make().exitOverride());
   }
   return program;
@@ -38,6 +40,8 @@ export function reportError(error: unknown): number {
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // .env is read once, here at the edge, before options are parsed (they may come from ELF_* variables)
+    prepareEnvironment();
     await createCLI().parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error);

@@ -23,7 +23,7 @@ export function addTargetOptions(cmd: Command): Command {
     .addOption(new Option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)').argParser(nonEmpty('--region')))
     .addOption(new Option('--profile <name>', 'AWS credentials profile').argParser(nonEmpty('--profile')))
     .addOption(new Option('--endpoint-url <url>', 'control-plane endpoint instead of AWS, e.g. the local stand-in (env: AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL)').argParser(nonEmpty('--endpoint-url')))
-    .addOption(new Option('--state-dir <dir>', 'where the fleet state and keys are kept').default(DEFAULT_STATE_DIR).argParser(nonEmpty('--state-dir')));
+    .addOption(new Option('--state-dir <dir>', 'where the fleet state and keys are kept').env('ELF_STATE_DIR').default(DEFAULT_STATE_DIR).argParser(nonEmpty('--state-dir')));
 }
 
 export function addConcurrencyOption(cmd: Command, fallback: number): Command {
