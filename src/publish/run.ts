@@ -188,7 +188,9 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
         if (everConnected === n) allConnectedMs = clock.now() - startMs;
         release();
         firstSend ??= clock.now();
-        const end = await runDevice({
+        let end: DeviceEnd;
+        try {
+          end = await runDevice({
           k,
           conn,
           reader: readers[k]!,
@@ -206,6 +208,13 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
             lastSettle = clock.now();
           },
         });
+        } catch (e) {
+          // the source failed (a bad line with --strict, a read error): every thing stops, the
+          // summary says why
+          error ??= e instanceof Error ? e.message : String(e);
+          halt('input-error');
+          end = 'stopped';
+        }
         ends.push(end);
       },
       () => {
@@ -332,8 +341,12 @@ export interface SubscribeOptions {
   caFile?: string;
   protocol: Protocol;
   qos: QoS;
-  /** topic filter, e.g. 'elf/#' */
-  filter: string;
+  /**
+   * topic filter(s), e.g. 'elf/#' or ['elf', 'elf/#'] (AWS IoT: `elf/#` does not match `elf`). With
+   * several filters a message is counted once: a filter ignores topics equal to another filter
+   * without wildcards (a broker that follows MQTT 3.1.1 matches `elf` with `elf/#` too).
+   */
+  filter: string | string[];
   /** seconds; undefined = until count or abort */
   duration?: number;
   count?: number;
@@ -404,12 +417,16 @@ export async function runSubscribe(opts: SubscribeOptions, deps: SubscribeDeps):
       throw e;
     }
     clearTimeout(gu);
-    await conn.subscribe(opts.filter, opts.qos, (topic, payload) => {
-      if (stopper.signal.aborted) return;
-      received++;
-      deps.onMessage(topic, payload);
-      if (opts.count !== undefined && received >= opts.count) halt('count');
-    });
+    const filters = Array.isArray(opts.filter) ? opts.filter : [opts.filter];
+    for (const filter of filters) {
+      const exactOthers = new Set(filters.filter((f) => f !== filter && !/[+#]/.test(f)));
+      await conn.subscribe(filter, opts.qos, (topic, payload) => {
+        if (stopper.signal.aborted || exactOthers.has(topic)) return;
+        received++;
+        deps.onMessage(topic, payload);
+        if (opts.count !== undefined && received >= opts.count) halt('count');
+      });
+    }
     deps.onReady?.();
     if (opts.duration !== undefined) timers.push(setTimeout(() => halt('duration'), opts.duration * 1000));
     if (opts.count === 0) halt('count');

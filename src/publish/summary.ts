@@ -3,7 +3,7 @@ import type { SkipReport } from './fanout.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ThingStats } from './stats.js';
 
-export type StopReason = 'duration' | 'count' | 'end-of-input' | 'aborted' | 'gave-up';
+export type StopReason = 'duration' | 'count' | 'end-of-input' | 'aborted' | 'gave-up' | 'input-error';
 
 export interface Counts {
   /** slots that came due and took a line */

@@ -1,8 +1,193 @@
-import { Command } from 'commander';
-import { ElfError } from '../../errors.js';
+import { Command, Option } from 'commander';
+import { ElfError, UsageError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
+import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
+import type { SendSummary } from '../../publish/summary.js';
+import type { Source } from '../../source/types.js';
+import { finish, requireFleet } from '../device-run.js';
+import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
+import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+
+/** The original ELF's message when neither a message nor a file is given. */
+export const DEFAULT_MESSAGE = 'IoT ELF Hello';
+/** AWS IoT Core's payload limit (reference §2.2), the default line limit everywhere. */
+const DEFAULT_MAX_PAYLOAD = 128 * 1024;
+/** MQTT's own limit on a packet (remaining length < 256 MiB) */
+const MQTT_MAX_PAYLOAD = 256 * 1024 * 1024 - 1024;
+/** at the end (and on Ctrl-C): how long outstanding acknowledgements are waited for */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+interface SendFlags extends TargetOptionValues {
+  jsonMessage?: string;
+  format: 'auto' | 'jsonl' | 'json' | 'csv';
+  strict?: boolean;
+  topic: string;
+  appendThingName?: boolean;
+  qos: 0 | 1;
+  interval: number;
+  duration: number;
+  count?: number;
+  loop: boolean;
+  partition?: boolean;
+  addTimestamp?: string | true;
+  addThingName?: string | true;
+  protocol: '3.1.1' | '5';
+  mqttEndpoint?: MqttEndpoint;
+  caFile?: string;
+  connectRate: number;
+  maxPayload?: number;
+  things?: ThingsSelector;
+  json?: boolean;
+}
+
+const topicName = (value: string): string => {
+  if (value === '' || /[+#]/.test(value)) throw new UsageError(`--topic '${value}': a topic name must not be empty or hold the wildcards + or #`);
+  return value;
+};
+
+const fieldName = (flag: string) => (value: string) => nonEmpty(flag)(value);
 
 export function sendCommand(): Command {
-  return new Command('send').description('(not implemented yet)').action(() => {
-    throw new ElfError('elf send is not implemented yet');
+  const cmd = new Command('send')
+    .description('every thing of the fleet connects with its own certificate and streams messages (a file, line by line, or one message)')
+    .argument('[message]', `a message to send as {"msg": <message>} (default "${DEFAULT_MESSAGE}" when no file is given)`)
+    .addOption(new Option('--json-message <file>', 'file of messages: JSON Lines, a JSON array, JSON documents (pretty-printed or concatenated), or CSV with a header').argParser(nonEmpty('--json-message')))
+    .addOption(new Option('--file <file>', 'alias of --json-message').argParser(nonEmpty('--file')).hideHelp())
+    .addOption(new Option('--format <format>', 'how to read the file').choices(['auto', 'jsonl', 'json', 'csv']).default('auto'))
+    .option('--strict', 'stop at the first line that is not a valid message (default: skip it, report it, go on)')
+    .addOption(new Option('--topic <topic>', 'topic to publish to').default('elf').argParser(topicName))
+    .option('--append-thing-name', 'publish to <topic>/<thing name>')
+    .addOption(new Option('--qos <qos>', 'MQTT QoS: 1 = acknowledged by the broker, resent after a reconnect; 0 = fire and forget').default(1).argParser((v) => Number(oneOf('0', '1')(v)) as 0 | 1))
+    .addOption(new Option('--interval <seconds>', 'seconds between two messages of one thing (fractions allowed; 0 = as fast as possible)').default(1).argParser(decimal(0, 86_400)))
+    .addOption(new Option('--duration <seconds>', 'how long to send').default(120).argParser(decimal(0.001, 31_536_000)))
+    .addOption(new Option('--count <n>', 'stop each thing after n messages').argParser(integer(1)))
+    .option('--no-loop', 'stop at the end of the file (default: start it over)')
+    .option('--partition', 'deal the lines out: each line is sent once, by one thing (line i by thing i mod N)')
+    .addOption(new Option('--add-timestamp [field]', 'add an ISO-8601 timestamp to each JSON object (field default "timestamp")').argParser(fieldName('--add-timestamp')))
+    .addOption(new Option('--add-thing-name [field]', "add the thing's name to each JSON object (field default \"thing\")").argParser(fieldName('--add-thing-name')))
+    .addOption(new Option('--protocol <version>', 'MQTT version (the stand-in speaks 3.1.1 only)').choices(['3.1.1', '5']).default('3.1.1'))
+    .addOption(new Option('--mqtt-endpoint <host[:port]>', 'broker to connect to (default: DescribeEndpoint of the fleet\'s target; port 8883)').argParser((v) => parseMqttEndpoint(v)))
+    .addOption(new Option('--ca-file <file>', 'trusted CA (PEM) for the broker (default: the system trust store, or the stand-in\'s CA)').argParser(nonEmpty('--ca-file')))
+    .addOption(new Option('--root-cert <file>', 'alias of --ca-file').argParser(nonEmpty('--root-cert')).hideHelp())
+    .addOption(new Option('--connect-rate <n>', 'new connections per second (AWS allows 500/s per account)').default(100).argParser(integer(1, 10_000)))
+    .addOption(new Option('--max-payload <bytes>', 'longest message; longer lines are skipped (default 131072; AWS IoT Core refuses more)').argParser(integer(1, MQTT_MAX_PAYLOAD)))
+    .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
+    .option('--json', 'print the summary as JSON on stdout');
+  addTargetOptions(cmd);
+  return cmd.action(async (message: string | undefined, raw: SendFlags & { file?: string; rootCert?: string }) => {
+    const env = prepareEnvironment();
+    const log = createLogger();
+    if (raw.file !== undefined && raw.jsonMessage !== undefined && raw.file !== raw.jsonMessage) throw new UsageError('--file is an alias of --json-message: give one of them');
+    if (raw.rootCert !== undefined && raw.caFile !== undefined && raw.rootCert !== raw.caFile) throw new UsageError('--root-cert is an alias of --ca-file: give one of them');
+    const file = raw.jsonMessage ?? raw.file;
+    const caFile = raw.caFile ?? raw.rootCert;
+    if (file !== undefined && message !== undefined) throw new UsageError('give a message or --json-message <file>, not both');
+    if (raw.partition && raw.loop === false) log.debug('--no-loop is implied by --partition');
+    if (raw.format !== 'auto' && file === undefined) throw new UsageError('--format applies to --json-message <file> only');
+    const maxPayload = raw.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+
+    // everything that can be checked on disk is checked before any connection is made
+    const fleet = await requireFleet(raw.stateDir);
+    const { devices, incomplete } = selectDevices(fleet, raw.stateDir, raw.things);
+    if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
+    if (caFile !== undefined) {
+      const { access } = await import('node:fs/promises');
+      await access(caFile).catch(() => {
+        throw new UsageError(`--ca-file ${caFile}: no such file or not readable`);
+      });
+    }
+    const source = await (async (): Promise<Source> => {
+      const src = await import('../../source/index.js');
+      if (file === undefined) return src.messageSource(message ?? DEFAULT_MESSAGE);
+      const options = { format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
+      await src.checkSourceFile(file, options);
+      return src.fileSource(file, options);
+    })();
+
+    const { resolveMqttTarget } = await import('../../publish/mqtt-target.js');
+    const mqtt = await resolveMqttTarget(
+      { fleet, stateDir: raw.stateDir, flags: targetFlags(raw), env, ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) },
+      { logger: log },
+    );
+    process.once('exit', mqtt.cleanup);
+
+    // from here on connections exist: the process ends through finish()
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (ac.signal.aborted) {
+        mqtt.cleanup();
+        process.exit(130);
+      }
+      log.warn('interrupted: waiting briefly for outstanding acknowledgements (Ctrl-C again to quit at once)');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const tty = process.stderr.isTTY === true;
+    let statusShown = false;
+    let summary: SendSummary;
+    try {
+      const { runSend } = await import('../../publish/run.js');
+      const { renderStatusLine } = await import('../../publish/summary.js');
+      log.info(
+        { things: devices.length, host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits },
+        'connecting',
+      );
+      summary = await runSend(
+        {
+          devices,
+          host: mqtt.host,
+          port: mqtt.port,
+          ...(mqtt.caFile ? { caFile: mqtt.caFile } : {}),
+          protocol: raw.protocol,
+          qos: raw.qos,
+          topic: raw.topic,
+          appendThingName: raw.appendThingName === true,
+          interval: raw.interval,
+          duration: raw.duration,
+          ...(raw.count !== undefined ? { count: raw.count } : {}),
+          loop: raw.loop,
+          partition: raw.partition === true,
+          ...(raw.addTimestamp !== undefined ? { addTimestamp: raw.addTimestamp === true ? 'timestamp' : raw.addTimestamp } : {}),
+          ...(raw.addThingName !== undefined ? { addThingName: raw.addThingName === true ? 'thing' : raw.addThingName } : {}),
+          connectRate: raw.connectRate,
+          awsLimits: mqtt.awsLimits,
+          drainTimeoutMs: DRAIN_TIMEOUT_MS,
+        },
+        {
+          source,
+          logger: log,
+          signal: ac.signal,
+          ...(tty
+            ? {
+                onProgress: (p) => {
+                  statusShown = true;
+                  process.stderr.write(`\r${renderStatusLine(p)}\x1b[K`);
+                },
+              }
+            : {}),
+        },
+      );
+    } catch (e) {
+      if (statusShown) process.stderr.write('\r\x1b[K');
+      return finish(1, e, mqtt.cleanup);
+    }
+    if (statusShown) process.stderr.write('\r\x1b[K');
+    const { renderJson, renderText } = await import('../../publish/summary.js');
+    process.stdout.write(raw.json ? renderJson(summary) : renderText(summary));
+    return finish(0, outcome(summary), mqtt.cleanup);
   });
+}
+
+/** The error a finished run ends with, if any: decides the exit code. */
+export function outcome(s: SendSummary): ElfError | undefined {
+  if (s.stopReason === 'aborted') return new ElfError(`interrupted: ${s.totals.acked} of ${s.totals.sent} messages ${s.qos === 1 ? 'acknowledged' : 'written'}`, 'ELF_INTERRUPTED', 130);
+  if (s.stopReason === 'gave-up') return new ElfError(`gave up: ${s.error ?? 'the broker cannot be reached'}`, 'ELF_GAVE_UP');
+  if (s.stopReason === 'input-error') return new ElfError(s.error ?? 'the input could not be read', 'ELF_SOURCE_INVALID');
+  if (s.totals.acked === 0) {
+    const why = s.connected === 0 ? `no thing could connect${s.perThing[0]?.lastError ? ` (${s.perThing[0].lastError})` : ''}` : s.totals.sent === 0 ? 'no message was sent' : `none of ${s.totals.sent} messages was ${s.qos === 1 ? 'acknowledged' : 'written'}`;
+    return new ElfError(`nothing was delivered: ${why}`, 'ELF_NOTHING_DELIVERED');
+  }
+  return undefined;
 }
