@@ -13,6 +13,11 @@ TOPIC       ?= elf## topic bootstrap publishes to
 STATE_DIR   ?= misc## the fleet state (things.json, certificates, keys)
 LOCAL_DIR   ?= .elf## the local stand-in's state, pid and log when bootstrap starts it
 SEND_ARGS   ?=## more flags for `elf send`, e.g. SEND_ARGS=--append-thing-name
+LOCAL_PORT  ?= 4580## the stand-in's control-plane port when bootstrap starts it
+LOCAL_MQTT_PORT ?= 8883## the stand-in's MQTT port when bootstrap starts it
+
+# where elf looks for the stand-in when there are no AWS credentials
+export ELF_LOCAL_URL := http://127.0.0.1:$(LOCAL_PORT)
 
 ELF := node bin/elf.js
 SAMPLE := $(firstword $(wildcard data/$(SAMPLE_FILE).json data/$(SAMPLE_FILE) data/$(SAMPLE_FILE).csv $(SAMPLE_FILE)))
@@ -85,12 +90,12 @@ clean: ## remove the things (AWS or stand-in), the fleet state, and the stand-in
 	@echo "make: clean"
 
 local: dist ## run the local IoT Core stand-in in the foreground (Ctrl-C stops it)
-	$(ELF) local --state-dir $(LOCAL_DIR)/local
+	$(ELF) local --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT)
 
 local-start: dist ## start the local stand-in in the background (pid and log in LOCAL_DIR)
 	@mkdir -p $(LOCAL_DIR) && touch $(LOCAL_DIR)/bootstrap-started
 	@echo "make: no AWS credentials: starting the local IoT Core stand-in (log: $(LOCAL_DIR)/local.log)"
-	@nohup $(ELF) local --state-dir $(LOCAL_DIR)/local > $(LOCAL_DIR)/local.log 2>&1 & echo $$! > $(LOCAL_DIR)/local.pid
+	@nohup $(ELF) local --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT) > $(LOCAL_DIR)/local.log 2>&1 & echo $$! > $(LOCAL_DIR)/local.pid
 	@for i in $$(seq 1 100); do if grep -q 'control plane' $(LOCAL_DIR)/local.log 2>/dev/null && $(ELF) target --state-dir $(STATE_DIR) >/dev/null 2>&1; then exit 0; fi; \
 	  if ! kill -0 $$(cat $(LOCAL_DIR)/local.pid) 2>/dev/null; then echo "make: the stand-in did not start:" >&2; cat $(LOCAL_DIR)/local.log >&2; exit 1; fi; sleep 0.2; done; \
 	  echo "make: the stand-in did not answer within 20 s (log: $(LOCAL_DIR)/local.log)" >&2; exit 1

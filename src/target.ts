@@ -148,15 +148,17 @@ export function decideTarget(input: DecideInput): Decision {
     return { target: { region, local: false, ...(flags.profile ? { profile: flags.profile } : {}) } };
   }
   if (flags.profile) return { error: `no credentials for --profile ${flags.profile}: ${chain.error ?? 'not found'}` };
-  const probe = probes[DEFAULT_STANDIN_URL];
-  if (!probe) return { need: 'probe', url: DEFAULT_STANDIN_URL };
+  // where the stand-in is looked for when nothing else is configured (ELF_LOCAL_URL moves it)
+  const standInUrl = normalizeUrl(env.ELF_LOCAL_URL?.trim() || DEFAULT_STANDIN_URL);
+  const probe = probes[standInUrl];
+  if (!probe) return { need: 'probe', url: standInUrl };
   if (probe.kind === 'stand-in') {
     return {
-      target: localTarget(DEFAULT_STANDIN_URL, probe.info),
-      notice: { level: 'warn', message: `no AWS credentials found: using the local IoT Core stand-in at ${DEFAULT_STANDIN_URL} (region ${probe.info.region}), not AWS` },
+      target: localTarget(standInUrl, probe.info),
+      notice: { level: 'warn', message: `no AWS credentials found: using the local IoT Core stand-in at ${standInUrl} (region ${probe.info.region}), not AWS` },
     };
   }
-  return { error: `no AWS credentials found and the local stand-in is not running at ${DEFAULT_STANDIN_URL}; start it with \`${START_STANDIN}\` (or configure AWS credentials: --profile, .env, AWS_ACCESS_KEY_ID)` };
+  return { error: `no AWS credentials found and the local stand-in is not running at ${standInUrl}; start it with \`${START_STANDIN}\` (or configure AWS credentials: --profile, .env, AWS_ACCESS_KEY_ID)` };
 }
 
 export function toFleetTarget(t: ResolvedTarget): FleetTarget {

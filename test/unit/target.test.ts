@@ -106,4 +106,11 @@ describe('target decision', () => {
     expect(decideTarget({ flags: {}, env: {}, chain: { found: false } })).toEqual({ need: 'probe', url: DEFAULT_STANDIN_URL });
     expect(decideTarget({ flags: { endpointUrl: 'http://x:1' }, env: {} })).toEqual({ need: 'probe', url: 'http://x:1' });
   });
+
+  it('looks for the stand-in at ELF_LOCAL_URL when it is set', () => {
+    const env = { ELF_LOCAL_URL: 'http://127.0.0.1:4999/' };
+    expect(decideTarget({ flags: {}, env, chain: { found: false } })).toEqual({ need: 'probe', url: 'http://127.0.0.1:4999' });
+    const d = decideTarget({ flags: {}, env, chain: { found: false }, probes: { 'http://127.0.0.1:4999': { kind: 'unreachable', reason: 'refused' } } });
+    expect(d).toEqual({ error: expect.stringContaining('not running at http://127.0.0.1:4999') });
+  });
 });
