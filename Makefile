@@ -28,3 +28,7 @@ test: node_modules ## install, build, typecheck, lint and run the whole test sui
 	npm run typecheck
 	npm run lint
 	npm test
+
+.PHONY: bench
+bench: dist ## benchmarks beside peer tools (ARGS="--scenario 1 --quick"); see BENCHMARKS.md
+	node bench/run.mjs $(ARGS)

@@ -1,0 +1,1 @@
+export async function scenario2() { throw new Error("not written yet"); }

@@ -1,0 +1,1 @@
+export async function scenario3() { throw new Error("not written yet"); }

@@ -1,0 +1,1 @@
+export async function scenario4() { throw new Error("not written yet"); }
