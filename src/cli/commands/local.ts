@@ -1,8 +1,60 @@
-import { Command } from 'commander';
-import { ElfError } from '../../errors.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import { createLogger } from '../../log.js';
+import { startStandIn } from '../../local/server.js';
+import { decimal, integer, nonEmpty } from '../parse.js';
+
+interface LocalFlags {
+  host: string;
+  port: number;
+  mqttPort: number;
+  stateDir: string;
+  region: string;
+  account: string;
+  throttle: boolean;
+  faultRate: number;
+  faultSeed?: number;
+}
+
+function accountId(v: string): string {
+  if (!/^\d{12}$/.test(v)) throw new InvalidArgumentError('expected a 12-digit AWS account id');
+  return v;
+}
 
 export function localCommand(): Command {
-  return new Command('local').description('(not implemented yet)').action(() => {
-    throw new ElfError('elf local is not implemented yet');
-  });
+  return new Command('local')
+    .description('run the local IoT Core stand-in (control-plane API, local CA) in the foreground; Ctrl-C stops it')
+    .option('--host <host>', 'address to listen on', nonEmpty('--host'), '127.0.0.1')
+    .option('--port <port>', 'control-plane HTTP port (0 = any free port)', integer(0, 65535), 4580)
+    .option('--mqtt-port <port>', 'MQTT (mTLS) port (0 = any free port)', integer(0, 65535), 8883)
+    .option('--state-dir <dir>', 'where the CA and the registry are kept', nonEmpty('--state-dir'), '.elf/local')
+    .option('--region <region>', 'region for ARNs when a request carries no SigV4 scope', nonEmpty('--region'), 'us-east-1')
+    .addOption(new Option('--account <id>', 'AWS account id for ARNs').default('123456789012').argParser(accountId))
+    .option('--throttle', "emulate AWS IoT's per-API request rate quotas (ThrottlingException)", false)
+    .option('--fault-rate <rate>', 'share of API calls (0..1) answered with ThrottlingException / 500 / 503', decimal(0, 1), 0)
+    .option('--fault-seed <n>', 'seed for --fault-rate, for a repeatable sequence of faults', integer(0, 2 ** 32 - 1))
+    .action(async (flags: LocalFlags) => {
+      const log = createLogger();
+      const standIn = await startStandIn({ ...flags, logger: log });
+      const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
+      const shown = rel.startsWith('..') ? standIn.stateDir : rel;
+      process.stdout.write(`elf local: control plane ${standIn.controlPlaneUrl}\n`);
+      process.stdout.write(`elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})\n`);
+      log.info(
+        { controlPlane: standIn.controlPlaneUrl, mqttPort: standIn.mqttPort, stateDir: standIn.stateDir, region: flags.region, throttle: flags.throttle, faultRate: flags.faultRate, ...standIn.registry.counts() },
+        'elf local is ready',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          log.info({ signal }, 'stopping');
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await standIn.close();
+      log.info('stopped');
+    });
 }

@@ -1,0 +1,84 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv } from '../helpers/cli.js';
+import { DUMMY_CREDENTIALS, startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+
+/**
+ * Interop: the official AWS CLI (`aws`, Debian package awscli on CI) drives the stand-in through
+ * --endpoint-url with dummy credentials, as any AWS client would.
+ */
+const hasAws = !spawnSync('aws', ['--version'], { stdio: 'ignore' }).error;
+const reason = hasAws ? '' : ' (SKIPPED: the AWS CLI `aws` is not on PATH; install Debian package awscli)';
+
+interface AwsResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown>;
+}
+
+describe.skipIf(!hasAws)(`elf local through the AWS CLI${reason}`, () => {
+  let s: StandInProcess;
+  const env = cleanEnv({
+    AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-west-2',
+    AWS_PAGER: '',
+  });
+  const aws = (...args: string[]): Promise<AwsResult> =>
+    new Promise((resolve) => {
+      execFile('aws', ['iot', ...args, '--endpoint-url', s.endpointUrl, '--output', 'json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr, json: stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {} });
+      });
+    });
+
+  beforeAll(async () => {
+    s = await startStandInProcess();
+  });
+  afterAll(() => s?.stop());
+
+  // each `aws` start costs a second or more of CPU: generous bound for a loaded 2-core machine
+  it('creates a thing, keys and certificate, attaches, lists, describes the endpoint, and fails to delete an attached policy', { timeout: 240_000 }, async () => {
+    // independent calls run side by side: each `aws` start costs about a second
+    const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
+    const [thing, cert, policy] = await Promise.all([
+      aws('create-thing', '--thing-name', 'cli_0'),
+      aws('create-keys-and-certificate', '--set-as-active'),
+      aws('create-policy', '--policy-name', 'cli-policy', '--policy-document', doc),
+    ]);
+    expect(thing.code).toBe(0);
+    // region from the CLI's SigV4 scope
+    expect(thing.json).toMatchObject({ thingName: 'cli_0', thingArn: 'arn:aws:iot:us-west-2:123456789012:thing/cli_0' });
+    expect(cert.code).toBe(0);
+    const certArn = cert.json.certificateArn as string;
+    expect(certArn).toMatch(/^arn:aws:iot:us-west-2:123456789012:cert\/[0-9a-f]{64}$/);
+    expect((cert.json.keyPair as Record<string, string>).PrivateKey).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    expect(cert.json.certificatePem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(policy.json).toMatchObject({ policyName: 'cli-policy', policyVersionId: '1' });
+
+    const [attach, attachPolicy] = await Promise.all([
+      aws('attach-thing-principal', '--thing-name', 'cli_0', '--principal', certArn),
+      aws('attach-policy', '--policy-name', 'cli-policy', '--target', certArn),
+    ]);
+    expect(attach.code).toBe(0);
+    expect(attachPolicy.code).toBe(0);
+
+    const [principals, things, ep, attached] = await Promise.all([
+      aws('list-thing-principals', '--thing-name', 'cli_0'),
+      aws('list-things'),
+      aws('describe-endpoint', '--endpoint-type', 'iot:Data-ATS'),
+      aws('list-attached-policies', '--target', certArn),
+    ]);
+    expect(principals.json.principals).toEqual([certArn]);
+    expect(things.code).toBe(0);
+    expect((things.json.things as { thingName: string }[]).map((t) => t.thingName)).toEqual(['cli_0']);
+    expect(ep.code).toBe(0);
+    expect(ep.json.endpointAddress).toBe(`127.0.0.1:${s.mqttPort}`);
+    expect((attached.json.policies as { policyName: string }[]).map((p) => p.policyName)).toEqual(['cli-policy']);
+
+    const del = await aws('delete-policy', '--policy-name', 'cli-policy');
+    expect(del.code).not.toBe(0);
+    expect(del.stderr).toMatch(/An error occurred \(DeleteConflictException\) when calling the DeletePolicy operation: .*attached/);
+  });
+});
