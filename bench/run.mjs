@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { ROOT, elfCapabilities } from './lib/elf.mjs';
 import { report } from './lib/report.mjs';
+import { evaluateTargets } from './lib/targets.mjs';
+import { performance } from 'node:perf_hooks';
 
 let opts;
 try {
@@ -115,6 +117,7 @@ try {
   await cleanup();
 }
 results.seconds = +((Date.now() - started.getTime()) / 1000).toFixed(1);
+results.targets = evaluateTargets(results);
 
 process.stdout.write(report(results));
 const out = opts.out ?? join(ROOT, 'bench', 'out', `results-${started.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { io, iot, mqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
+import { performance } from 'node:perf_hooks';
 
 const { values: a } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const ELF = join(ROOT, 'bin', 'elf.js');
+export const ELF = process.env.ELF_BENCH_BIN ?? join(ROOT, 'bin', 'elf.js');
 
 function help(args) {
   try {
@@ -21,7 +21,7 @@ function help(args) {
  * a command is there when its help does not say "not implemented".
  */
 export function elfCapabilities() {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) return {};
+  if (!existsSync(ELF)) return {};
   const caps = {};
   for (const cmd of ['send', 'create', 'clean', 'local']) {
     const h = help([cmd]);

@@ -2,6 +2,7 @@
 // from /proc/<pid> every `sampleMs`, bounded by a hard timeout. Linux only (this is a Linux bench).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 const TICK = 100; // USER_HZ on Linux (getconf CLK_TCK)
 

@@ -51,8 +51,8 @@ export function report(results) {
   let s = `\nelf benchmarks — ${results.started} ${results.quick ? '(quick)' : ''}\n`;
   s += `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, node ${m.node}, mosquitto ${results.versions.mosquitto}, load at start ${m.loadAverageAtStart.join(' ')}\n`;
   for (const sec of sections(results)) {
-    s += `\n${sec.title}\n${textTable(sec.headers, sec.rows)}\n`;
+    s += sec.rows.length ? `\n${sec.title}\n${textTable(sec.headers, sec.rows)}\n` : `\n${sec.title}\n`;
     for (const n of sec.notes ?? []) s += `  * ${n}\n`;
   }
-  return s + '\n';
+  return `${s}\nrun took ${results.seconds} s\n\n`;
 }

@@ -4,10 +4,11 @@
 // ends the wait), and delivered/sent lines.
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ELF, ROOT } from '../lib/elf.mjs';
+import { ROOT } from '../lib/elf.mjs';
 import { watched } from '../lib/proc.mjs';
 import { startCounter } from '../lib/subscriber.mjs';
 import { writeJsonl } from '../lib/data.mjs';
+import { performance } from 'node:perf_hooks';
 
 const QUIET_MS = 3000;
 
