@@ -105,6 +105,7 @@ try {
   };
   for (const s of opts.scenarios) {
     const t0 = performance.now();
+    const load = loadavg().map((x) => +x.toFixed(2));
     try {
       results.scenarios[s] = await scenarios[s]();
     } catch (e) {
@@ -112,6 +113,7 @@ try {
       results.scenarios[s] = { error: String(e.message ?? e) };
     }
     results.scenarios[s].seconds = +((performance.now() - t0) / 1000).toFixed(1);
+    results.scenarios[s].loadAtStart = load;
   }
 } finally {
   await cleanup();

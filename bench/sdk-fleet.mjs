@@ -92,7 +92,7 @@ const ramp = new Promise((resolve) => {
         },
       ).finally(() => {
         inFlight--;
-        if (next >= N && inFlight === 0) resolve();
+        if (inFlight === 0 && (next >= N || stopped)) resolve();
         else launch();
       });
     }
@@ -130,7 +130,8 @@ async function finish() {
   stopped = true;
   const drainUntil = performance.now() + 15_000;
   while (acked + failed < sent && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
-  await ramp.catch(() => {});
+  // handshakes still in flight when the schedule ended: bounded wait
+  await Promise.race([ramp, new Promise((r) => setTimeout(r, 30_000))]);
   await Promise.all(conns.filter(Boolean).map((c) => Promise.race([c.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3000))])));
   process.stdout.write(
     JSON.stringify({ tool: 'device SDK direct', things: N, connected, failedConnects, allConnectedMs, scheduled, sent, acked, failed, late, maxLateMs, elapsedMs: performance.now() - start }) + '\n',
