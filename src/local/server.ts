@@ -6,14 +6,16 @@ import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
 import { createCertificateAuthority, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
 import { FaultInjector } from './faults.js';
+import type { RunningBroker } from './broker.js';
 import { createControlPlaneServer } from './http.js';
+import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
 import { TokenBuckets } from './throttle.js';
 
 /**
  * `elf local`: the local IoT Core stand-in. Wires the state dir (CA + registry.json), the registry,
- * the control-plane HTTP server and (issue 3) the MQTT broker together, and takes them down again.
+ * the control-plane HTTP server and the MQTT broker (local-broker.ts) together, and takes them down again.
  */
 
 export interface StandInOptions {
@@ -114,7 +116,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const registry = await loadRegistry(registryFile, options.region, options.account);
   const writer = new CoalescingWriter(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())));
   const advertisedHost = WILDCARDS.has(options.host) ? '127.0.0.1' : options.host;
-  // eslint-disable-next-line prefer-const -- assigned by the broker once it binds (issue 3)
+  // the port the broker actually bound (options.mqttPort may be 0)
   let mqttPort = options.mqttPort;
 
   const api = new ControlPlaneApi({
@@ -129,11 +131,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const http = createControlPlaneServer(api, log);
   const port = await listen(http, options.port, options.host);
 
-  // ---- MQTT broker (issue 3) ------------------------------------------------------------------
-  // Start the mTLS broker here on (options.host, options.mqttPort) with `ca` and `registry` (the
-  // BrokerAuthority), set `mqttPort` to the port it actually bound (options.mqttPort may be 0), and
-  // close it in close() below. DescribeEndpoint and /elf/info already announce `mqttPort`.
-  // ----------------------------------------------------------------------------------------------
+  // the mTLS MQTT broker (MQTT 3.1.1), with the registry as its authority
+  let broker: RunningBroker;
+  try {
+    broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log });
+  } catch (e) {
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    throw e;
+  }
+  mqttPort = broker.port;
 
   const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
   let closing: Promise<void> | undefined;
@@ -159,7 +165,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
           });
           http.closeIdleConnections();
         });
-        // (issue 3) close the broker here
+        await broker.close();
         await writer.idle();
         await writer.save();
       })();

@@ -39,6 +39,8 @@ export function localCommand(): Command {
       const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
       const shown = rel.startsWith('..') ? standIn.stateDir : rel;
       process.stdout.write(`elf local: control plane ${standIn.controlPlaneUrl}\n`);
+      const mqttHost = standIn.advertisedHost.includes(':') ? `[${standIn.advertisedHost}]` : standIn.advertisedHost;
+      process.stdout.write(`elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)\n`);
       process.stdout.write(`elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})\n`);
       log.info(
         { controlPlane: standIn.controlPlaneUrl, mqttPort: standIn.mqttPort, stateDir: standIn.stateDir, region: flags.region, throttle: flags.throttle, faultRate: flags.faultRate, ...standIn.registry.counts() },

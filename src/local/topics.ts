@@ -1,0 +1,114 @@
+/**
+ * MQTT topic names, topic filters and client ids, checked and matched the way AWS IoT Core does
+ * (reference/aws-iot.md §2.2 "Message broker / protocol limits", §3.4 last bullet). Pure.
+ */
+
+export const MQTT_LIMITS = {
+  /** "Topic size: 256 bytes UTF-8 (excl. `$aws/rules/<rule>/` basic-ingest prefix)" */
+  maxTopicBytes: 256,
+  /** "max 7 forward slashes (8 levels) in topic and topic filter" */
+  maxTopicSlashes: 7,
+  /** "Client ID size: 128 bytes UTF-8; `$` prefix reserved" */
+  maxClientIdBytes: 128,
+  /** "Max MQTT payload: 128 KB; rejects publish and connect requests larger than this size" */
+  maxPayloadBytes: 128 * 1024,
+  /** "Subscriptions per SUBSCRIBE: 8" */
+  maxFiltersPerSubscribe: 8,
+  /** "Subscriptions per connection: 50 (excess may be rejected and connection closed)" */
+  maxSubscriptionsPerConnection: 50,
+} as const;
+
+export type Check = { ok: true } | { ok: false; reason: string };
+
+const OK: Check = { ok: true };
+const fail = (reason: string): Check => ({ ok: false, reason });
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+const slashes = (s: string): number => {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 0x2f) n++;
+  return n;
+};
+
+const BASIC_INGEST = /^\$aws\/rules\/[^/]+\//;
+
+export function checkClientId(clientId: string): Check {
+  if (bytes(clientId) > MQTT_LIMITS.maxClientIdBytes) return fail(`client id is longer than ${MQTT_LIMITS.maxClientIdBytes} bytes`);
+  if (clientId.startsWith('$')) return fail('client ids starting with $ are reserved');
+  return OK;
+}
+
+export function checkPayload(size: number): Check {
+  return size > MQTT_LIMITS.maxPayloadBytes ? fail(`payload of ${size} bytes is larger than ${MQTT_LIMITS.maxPayloadBytes} bytes`) : OK;
+}
+
+/** Size, level-count and reserved-prefix rules shared by topic names and filters. */
+function checkCommon(s: string, what: string): Check {
+  if (s.length === 0) return fail(`empty ${what}`);
+  if (s.includes('\u0000')) return fail(`${what} contains U+0000`);
+  let rest = s;
+  let limitLevels = true;
+  if (s.startsWith('$')) {
+    if (!s.startsWith('$aws/')) return fail(`${what} ${JSON.stringify(s)} is reserved (only $aws/ topics may start with $)`);
+    const ingest = BASIC_INGEST.exec(s);
+    if (ingest) rest = s.slice(ingest[0].length);
+    else limitLevels = false;
+  }
+  if (bytes(rest) > MQTT_LIMITS.maxTopicBytes) return fail(`${what} is longer than ${MQTT_LIMITS.maxTopicBytes} bytes`);
+  if (limitLevels && slashes(rest) > MQTT_LIMITS.maxTopicSlashes) return fail(`${what} has more than ${MQTT_LIMITS.maxTopicSlashes} slashes`);
+  return OK;
+}
+
+/** A topic name in PUBLISH (MQTT 3.1.1 §4.7.3: no wildcards) plus AWS's limits. */
+export function checkTopicName(topic: string): Check {
+  const common = checkCommon(topic, 'topic');
+  if (!common.ok) return common;
+  if (topic.includes('+') || topic.includes('#')) return fail('wildcards + and # are not allowed in a topic name');
+  return OK;
+}
+
+/**
+ * Reserved topics only AWS IoT publishes to (topics.md "Reserved topics": shadow responses and
+ * $aws/events are Subscribe-only for clients).
+ */
+const SERVICE_ONLY = /^\$aws\/(events\/|things\/[^/]+\/shadow\/(?:name\/[^/]+\/)?(?:update|get|delete)\/(?:accepted|rejected|delta|documents)$)/;
+
+export function isServiceOnlyTopic(topic: string): boolean {
+  return SERVICE_ONLY.test(topic);
+}
+
+/** A topic filter in SUBSCRIBE (MQTT 3.1.1 §4.7.1: `#` alone and last, `+` alone in its level) plus AWS's limits. */
+export function checkTopicFilter(filter: string): Check {
+  const common = checkCommon(filter, 'topic filter');
+  if (!common.ok) return common;
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!;
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return fail('# must be the last level of a topic filter, alone');
+    if (level.includes('+') && level !== '+') return fail('+ must be alone in its topic level');
+  }
+  return OK;
+}
+
+/**
+ * Whether a (valid) filter matches a (valid) topic name. MQTT 3.1.1 §4.7 with AWS's deviation:
+ * `sensor/#` matches `sensor/`, `sensor/x`, `sensor/x/y` but not `sensor` (topics.md). Filters that
+ * start with a wildcard do not match topics that start with `$` (MQTT-4.7.2-1).
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i]!;
+    if (level === '#') return t.length > i; // at least one level (possibly empty) remains
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** AWS keep-alive rule (§2.2): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */
+export function clampKeepAlive(seconds: number): number {
+  if (seconds === 0 || seconds > 1200) return 1200;
+  return Math.max(30, seconds);
+}

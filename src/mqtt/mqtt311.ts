@@ -1,0 +1,133 @@
+import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
+import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS } from './types.js';
+import { ConnectionBase, abortError, errorText, pemText, sleep, withTimeout } from './shared.js';
+
+/**
+ * MQTT 3.1.1 over the device SDK's `AwsIotMqttConnectionConfigBuilder` (reference §6.2):
+ * persistent session (clean_session false) so that unacknowledged QoS 1 publishes are sent again
+ * after a reconnect; the CRT reconnects by itself after an interruption, but "a failure during
+ * initial connect would halt reconnects" (SDK MQTT5 user guide), so connect() retries itself.
+ */
+export class Mqtt311Connection extends ConnectionBase implements DeviceConnection {
+  readonly protocol = '3.1.1' as const;
+  private readonly conn: mqtt.MqttClientConnection;
+  private connected = false;
+  private everConnected = false;
+  private closed = false;
+  private attempt: Promise<boolean> | undefined;
+
+  constructor(
+    client: mqtt.MqttClient,
+    private readonly opts: ConnectionOptions,
+  ) {
+    super();
+    const { cert, key } = opts;
+    const builder =
+      'path' in cert && 'path' in key
+        ? iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(cert.path, key.path)
+        : iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(pemText(cert), pemText(key));
+    if (opts.caFile) builder.with_certificate_authority_from_path(undefined, opts.caFile);
+    builder
+      .with_endpoint(opts.host)
+      .with_port(opts.port)
+      .with_client_id(opts.clientId)
+      .with_clean_session(false)
+      .with_keep_alive_seconds(opts.keepAliveSeconds ?? 60)
+      .with_reconnect_min_sec(Math.max(1, Math.round((opts.reconnectMinMs ?? 1000) / 1000)))
+      .with_reconnect_max_sec(Math.max(1, Math.round((opts.reconnectMaxMs ?? 30_000) / 1000)))
+      .with_socket_options(new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.IPV6, opts.connectTimeoutMs ?? 10_000));
+    const config = builder.build();
+    if (!opts.awsLimits) {
+      // the SDK's metrics ride in the CONNECT username; other brokers may not expect them
+      config.disable_metrics = true;
+      config.metrics = undefined;
+    }
+    this.conn = client.new_connection(config);
+    this.conn.on('interrupt', (error) => {
+      this.connected = false;
+      if (!this.closed) this.emit({ type: 'interrupted', error: errorText(error) });
+    });
+    this.conn.on('resume', (_rc, sessionPresent) => {
+      this.connected = true;
+      if (!this.closed) this.emit({ type: 'resumed', sessionPresent });
+    });
+    // 'error' must have a listener or the emitter throws; failures surface through the promises
+    this.conn.on('error', () => {});
+  }
+
+  get clientId(): string {
+    return this.opts.clientId;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(signal?: AbortSignal): Promise<void> {
+    const min = this.opts.reconnectMinMs ?? 1000;
+    const max = this.opts.reconnectMaxMs ?? 30_000;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted || this.closed) throw abortError();
+      const tryOnce = this.conn.connect();
+      this.attempt = tryOnce;
+      try {
+        // an abort does not wait for the attempt in flight; close() does (bounded)
+        const abort = aborted(signal);
+        const outcome = await Promise.race([tryOnce.then(() => 'ok' as const), abort.promise]).finally(abort.dispose);
+        if (outcome === 'aborted') throw abortError();
+        this.everConnected = true;
+        if (this.closed) throw abortError();
+        this.connected = true;
+        this.emit({ type: 'connected' });
+        return;
+      } catch (e) {
+        if (this.closed || signal?.aborted) throw abortError();
+        this.emit({ type: 'failed', error: errorText(e), attempt });
+      } finally {
+        if (this.attempt === tryOnce) this.attempt = undefined;
+      }
+      // full jitter, doubling from min to max
+      const ceiling = Math.min(max, min * 2 ** Math.min(attempt - 1, 20));
+      await sleep(ceiling / 2 + Math.random() * (ceiling / 2), signal);
+    }
+  }
+
+  async publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
+    await this.conn.publish(topic, payload, qos === 1 ? mqtt.QoS.AtLeastOnce : mqtt.QoS.AtMostOnce);
+  }
+
+  async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
+    const res = await this.conn.subscribe(filter, qos === 1 ? mqtt.QoS.AtLeastOnce : mqtt.QoS.AtMostOnce, (topic, payload) => {
+      onMessage(topic, Buffer.from(payload));
+    });
+    // 0x80 in the SUBACK is a refusal
+    if ((res.qos as number) === 128) throw new Error(`the broker refused the subscription to ${filter}`);
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    // never release the native connection under an attempt in flight
+    if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
+    if (this.attempt) return; // still hanging: leave it rather than free it under the CRT
+    if (this.everConnected) {
+      // the CRT releases the native connection itself in its 'closed' callback after a disconnect
+      await withTimeout(this.conn.disconnect().catch(() => undefined), timeoutMs, undefined);
+    } else {
+      (this.conn as unknown as { close(): void }).close();
+    }
+  }
+}
+
+function aborted(signal?: AbortSignal): { promise: Promise<'aborted'>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<'aborted'>((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve('aborted');
+    const on = () => resolve('aborted');
+    signal.addEventListener('abort', on, { once: true });
+    dispose = () => signal.removeEventListener('abort', on);
+  });
+  return { promise, dispose };
+}

@@ -1,0 +1,153 @@
+import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
+import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS } from './types.js';
+import { ConnectionBase, abortError, errorText, pemText, withTimeout } from './shared.js';
+
+/** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour, §2.2). */
+const SESSION_EXPIRY_S = 3600;
+
+/**
+ * MQTT 5 over `AwsIotMqtt5ClientConfigBuilder` (reference §6.1). Session RejoinPostSuccess with a
+ * non-zero session expiry so unacknowledged QoS 1 publishes are resent after a reconnect. The
+ * builder turns on AWS IoT Core's client-side limits (100 publishes/s per connection); they are
+ * lifted (`None`) unless `awsLimits`. The client retries failed connects by itself until stop().
+ */
+export class Mqtt5Connection extends ConnectionBase implements DeviceConnection {
+  readonly protocol = '5' as const;
+  private readonly client: mqtt5.Mqtt5Client;
+  private connected = false;
+  private started = false;
+  private closed = false;
+  private attempts = 0;
+  private everConnected = false;
+  private readonly handlers: Array<{ filter: string; onMessage: MessageHandler }> = [];
+
+  constructor(
+    bootstrap: io.ClientBootstrap,
+    private readonly opts: ConnectionOptions,
+  ) {
+    super();
+    const { cert, key } = opts;
+    const builder =
+      'path' in cert && 'path' in key
+        ? iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(opts.host, cert.path, key.path)
+        : iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(opts.host, pemText(cert), pemText(key));
+    if (opts.caFile) builder.withCertificateAuthorityFromPath(undefined, opts.caFile);
+    builder
+      .withPort(opts.port)
+      .withConnectProperties({
+        clientId: opts.clientId,
+        keepAliveIntervalSeconds: opts.keepAliveSeconds ?? 60,
+        sessionExpiryIntervalSeconds: SESSION_EXPIRY_S,
+      })
+      .withSessionBehavior(mqtt5.ClientSessionBehavior.RejoinPostSuccess)
+      .withRetryJitterMode(mqtt5.RetryJitterType.Full)
+      .withMinReconnectDelayMs(opts.reconnectMinMs ?? 1000)
+      .withMaxReconnectDelayMs(opts.reconnectMaxMs ?? 30_000)
+      .withOfflineQueueBehavior(mqtt5.ClientOperationQueueBehavior.FailQos0PublishOnDisconnect)
+      .withSocketOptions(new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.IPV6, opts.connectTimeoutMs ?? 10_000))
+      .withExtendedValidationAndFlowControlOptions(
+        opts.awsLimits ? mqtt5.ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults : mqtt5.ClientExtendedValidationAndFlowControl.None,
+      );
+    const config = builder.build();
+    config.clientBootstrap = bootstrap;
+    if (!opts.awsLimits) {
+      config.disableMetrics = true;
+      config.metrics = undefined;
+    }
+    this.client = new mqtt5.Mqtt5Client(config);
+    this.client.on('error', () => {});
+    this.client.on('connectionSuccess', (e) => {
+      this.connected = true;
+      if (this.closed) return;
+      if (!this.everConnected) {
+        this.everConnected = true;
+        this.emit({ type: 'connected' });
+      } else {
+        this.emit({ type: 'resumed', sessionPresent: e.connack.sessionPresent });
+      }
+    });
+    this.client.on('connectionFailure', (e) => {
+      this.attempts++;
+      if (!this.closed) this.emit({ type: 'failed', error: errorText(e.error), attempt: this.attempts });
+    });
+    this.client.on('disconnection', (e) => {
+      const was = this.connected;
+      this.connected = false;
+      if (was && !this.closed) this.emit({ type: 'interrupted', error: errorText(e.error) });
+    });
+    this.client.on('messageReceived', (e) => {
+      const topic = e.message.topicName;
+      const payload = e.message.payload;
+      const buf =
+        payload === undefined
+          ? Buffer.alloc(0)
+          : typeof payload === 'string'
+            ? Buffer.from(payload)
+            : Buffer.from(payload instanceof ArrayBuffer ? payload : (payload as ArrayBufferView).buffer);
+      for (const h of this.handlers) h.onMessage(topic, buf);
+    });
+  }
+
+  get clientId(): string {
+    return this.opts.clientId;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  connect(signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return Promise.reject(abortError());
+    return new Promise<void>((resolve, reject) => {
+      const onSuccess = () => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(abortError());
+      };
+      const cleanup = () => {
+        this.client.removeListener('connectionSuccess', onSuccess);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.client.on('connectionSuccess', onSuccess);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!this.started) {
+        this.started = true;
+        this.client.start();
+      }
+    });
+  }
+
+  async publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
+    const res = await this.client.publish({
+      topicName: topic,
+      payload,
+      qos: qos === 1 ? mqtt5.QoS.AtLeastOnce : mqtt5.QoS.AtMostOnce,
+    });
+    // a PUBACK reason code >= 0x80 is a refusal (MQTT 5 §3.4.2.1)
+    if (res && res.reasonCode >= 128) throw new Error(`the broker refused the message (PUBACK reason ${res.reasonCode})`);
+  }
+
+  async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
+    this.handlers.push({ filter, onMessage });
+    const suback = await this.client.subscribe({
+      subscriptions: [{ topicFilter: filter, qos: qos === 1 ? mqtt5.QoS.AtLeastOnce : mqtt5.QoS.AtMostOnce }],
+    });
+    const code = suback.reasonCodes[0] ?? 0;
+    if (code >= 128) throw new Error(`the broker refused the subscription to ${filter} (SUBACK reason ${code})`);
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    if (this.started) {
+      const stopped = new Promise<void>((resolve) => this.client.once('stopped', () => resolve()));
+      this.client.stop();
+      await withTimeout(stopped, timeoutMs, undefined);
+    }
+    this.client.close();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The device-connection contract: what src/publish needs from an MQTT client, independent of the
+ * device SDK. Only src/mqtt/ implements it (over aws-iot-device-sdk-v2 / aws-crt).
+ */
+
+export type Protocol = '3.1.1' | '5';
+export type QoS = 0 | 1;
+
+/** A certificate or key: a file path, or the PEM text itself. */
+export type PemSource = { path: string } | { pem: string };
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** the thing name in elf */
+  clientId: string;
+  cert: PemSource;
+  key: PemSource;
+  /** trusted CA bundle (PEM file); when absent the system trust store is used */
+  caFile?: string;
+  /** default '3.1.1': aedes (the stand-in's broker) speaks only 3.1.1 */
+  protocol?: Protocol;
+  /** MQTT keep-alive, seconds (AWS clamps to 30..1200); default 60 */
+  keepAliveSeconds?: number;
+  /**
+   * true against AWS IoT Core: keep the SDK's metrics username and (MQTT 5) its client-side
+   * per-connection limits (100 publishes/s, 512 KiB/s; reference §2.2, §6.1). false for other brokers.
+   */
+  awsLimits?: boolean;
+  /** reconnect backoff bounds; defaults 1 s .. 30 s */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** TCP connect timeout, default 10 s */
+  connectTimeoutMs?: number;
+}
+
+export type ConnectionEvent =
+  /** the first successful CONNACK */
+  | { type: 'connected' }
+  /** an established connection was lost; the client is reconnecting */
+  | { type: 'interrupted'; error: string }
+  /** reconnected after an interruption */
+  | { type: 'resumed'; sessionPresent: boolean }
+  /** one connection attempt failed (the connection keeps retrying until closed) */
+  | { type: 'failed'; error: string; attempt: number };
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+export interface DeviceConnection {
+  readonly clientId: string;
+  readonly protocol: Protocol;
+  /** true while a CONNACK'd connection is up */
+  readonly isConnected: boolean;
+  /**
+   * Connects, retrying with backoff after failed attempts (the MQTT 3.1.1 client does not retry a
+   * failed first connect by itself). Resolves at the first CONNACK; rejects only when `signal`
+   * aborts or the connection is closed first.
+   */
+  connect(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when the broker acknowledged the message (QoS 1, PUBACK) or when it was written
+   * (QoS 0); rejects when the client gives it up. While disconnected, QoS 1 publishes are queued and
+   * sent (again) after reconnecting.
+   */
+  publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void>;
+  subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void>;
+  /** Disconnects (bounded by timeoutMs, default 5 s) and releases native resources. Idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+  on(listener: (event: ConnectionEvent) => void): void;
+}

@@ -1,0 +1,129 @@
+import type { DeviceConnection, QoS } from '../mqtt/index.js';
+import type { Clock } from './clock.js';
+import type { FeedReader } from './fanout.js';
+import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
+import { endTime, firstSlotFrom, slotTime, TokenBucket, type ScheduleSpec } from './schedule.js';
+import type { ThingStats } from './stats.js';
+
+/** AWS IoT Core's per-connection limits (reference §2.2). */
+export const AWS_MAX_PUBLISH_PER_SEC = 100;
+export const AWS_MAX_PAYLOAD_BYTES = 128 * 1024;
+/** A publish handed to the client later than this after its slot counts as late. */
+export const LATE_MS = 100;
+
+export interface DeviceContext {
+  k: number;
+  conn: DeviceConnection;
+  reader: FeedReader;
+  spec: ScheduleSpec;
+  stats: ThingStats;
+  clock: Clock;
+  topic: string;
+  qos: QoS;
+  /** stop after this many messages sent */
+  count?: number;
+  /** most publishes awaiting their acknowledgement on this connection */
+  window: number;
+  payload: PayloadOptions;
+  awsLimits: boolean;
+  /** aborts the schedule (duration end, Ctrl-C, give-up) */
+  stop: AbortSignal;
+  /** called when an acknowledgement arrives (for run-wide drain and rate) */
+  onSettled?: () => void;
+}
+
+export type DeviceEnd = 'duration' | 'count' | 'end-of-input' | 'stopped';
+
+/**
+ * One thing's publishing loop: takes the next line when its slot comes due, publishes without
+ * waiting for the acknowledgement (at most `window` outstanding), and never drifts: slot times are
+ * computed from the schedule, so a late publish does not delay the next slot.
+ */
+export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
+  const { spec, k, stats, clock, conn, reader, stop } = ctx;
+  const end = endTime(spec);
+  const paced = spec.intervalMs > 0;
+  const shaping = needsShaping(ctx.payload);
+  const bucket = ctx.awsLimits ? new TokenBucket(AWS_MAX_PUBLISH_PER_SEC, AWS_MAX_PUBLISH_PER_SEC, clock.now()) : undefined;
+  let n = firstSlotFrom(spec, k, clock.now());
+  let waiter: (() => void) | undefined;
+
+  const settled = () => {
+    stats.inflight--;
+    ctx.onSettled?.();
+    if (waiter && stats.inflight < ctx.window) {
+      const w = waiter;
+      waiter = undefined;
+      w();
+    }
+  };
+  const publish = (payload: string) => {
+    const t0 = clock.now();
+    stats.sent++;
+    stats.inflight++;
+    conn.publish(ctx.topic, payload, ctx.qos).then(
+      () => {
+        stats.acked++;
+        if (ctx.qos === 1) stats.latency.record(clock.now() - t0);
+        settled();
+      },
+      (e: unknown) => {
+        stats.failed++;
+        stats.lastError = e instanceof Error ? e.message : String(e);
+        settled();
+      },
+    );
+  };
+  // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  stop.addEventListener('abort', wake, { once: true });
+  const windowFree = () =>
+    new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      else waiter = resolve;
+    });
+
+  try {
+    for (;;) {
+      if (stop.aborted) return 'stopped';
+      if (ctx.count !== undefined && stats.sent >= ctx.count) return 'count';
+      const due = slotTime(spec, k, n);
+      if (due >= end) return 'duration';
+      let now = clock.now();
+      if (due > now) {
+        await clock.sleep(due - now, stop);
+        continue;
+      }
+      if (stats.inflight >= ctx.window) {
+        await windowFree();
+        continue;
+      }
+      const item = await reader.next();
+      if (item === null) return 'end-of-input';
+      if (stop.aborted) return 'stopped';
+      n++;
+      stats.scheduled++;
+      const payload = shaping ? shapePayload(item.payload, stats.name, clock.wall(), ctx.payload) : item.payload;
+      if (ctx.awsLimits && Buffer.byteLength(payload) > AWS_MAX_PAYLOAD_BYTES) {
+        stats.skipped++;
+        continue;
+      }
+      if (bucket) {
+        for (let wait = bucket.take(clock.now()); wait > 0 && !stop.aborted; wait = bucket.take(clock.now())) await clock.sleep(wait, stop);
+        if (stop.aborted) return 'stopped';
+      }
+      if (paced) {
+        now = clock.now();
+        if (now - due > LATE_MS) stats.late++;
+      }
+      publish(payload);
+    }
+  } finally {
+    stop.removeEventListener('abort', wake);
+    reader.close();
+  }
+}

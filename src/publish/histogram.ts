@@ -1,0 +1,50 @@
+/**
+ * A cheap log-scale latency histogram: 8 buckets per power of two of microseconds (≈9 % wide),
+ * fixed memory (a few hundred counters), O(1) record. Quantiles are bucket midpoints, which is
+ * plenty for p50/p99 of acknowledgement latency.
+ */
+const PER_OCTAVE = 8;
+const BUCKETS = 40 * PER_OCTAVE; // up to 2^40 µs ≈ 12 days
+
+export class LatencyHistogram {
+  private readonly counts = new Float64Array(BUCKETS);
+  private n = 0;
+  private maxMs = 0;
+
+  record(ms: number): void {
+    const us = Math.max(1, ms * 1000);
+    const i = Math.min(BUCKETS - 1, Math.floor(Math.log2(us) * PER_OCTAVE));
+    this.counts[i]!++;
+    this.n++;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  get max(): number {
+    return this.maxMs;
+  }
+
+  /** q in [0, 1]; undefined when empty */
+  quantile(q: number): number | undefined {
+    if (this.n === 0) return undefined;
+    const rank = Math.max(1, Math.ceil(q * this.n));
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) {
+        const mid = 2 ** ((i + 0.5) / PER_OCTAVE) / 1000;
+        return Math.min(mid, this.maxMs);
+      }
+    }
+    return this.maxMs;
+  }
+
+  merge(other: LatencyHistogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    this.n += other.n;
+    if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
+  }
+}

@@ -1,0 +1,28 @@
+import { LatencyHistogram } from './histogram.js';
+
+/** Counters of one thing, updated by its device loop. */
+export class ThingStats {
+  /** slots that came due and took a line */
+  scheduled = 0;
+  /** publishes handed to the client */
+  sent = 0;
+  /** QoS 1: PUBACK received; QoS 0: written to the socket */
+  acked = 0;
+  /** publishes the client gave up on */
+  failed = 0;
+  /** lines not sent by this thing (over the payload limit) */
+  skipped = 0;
+  /** publishes handed to the client more than 100 ms after their slot (interval > 0 only) */
+  late = 0;
+  /** publishes waiting for their acknowledgement */
+  inflight = 0;
+  /** ms from the first connection attempt to the first CONNACK */
+  connectMs: number | undefined;
+  connectAttempts = 0;
+  interruptions = 0;
+  connected = false;
+  lastError: string | undefined;
+  readonly latency = new LatencyHistogram();
+
+  constructor(readonly name: string) {}
+}

@@ -1,0 +1,222 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  createCertificateAuthority,
+  issueDeviceCertificate,
+  issueServerCertificate,
+  type CertificateAuthority,
+} from '../../src/local/ca.js';
+import { freePort } from './net.js';
+
+/**
+ * A real mosquitto (Debian's, 2.0.x) on a free loopback port with mTLS: client certificates must
+ * be signed by a throwaway local CA (src/local/ca.ts). The broker keeps QoS 1 messages for slow
+ * subscribers (max_queued_messages high: reference §10) and persists sessions to disk so that a
+ * restart keeps subscriptions.
+ */
+export interface ClientCert {
+  name: string;
+  certPath: string;
+  keyPath: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface Mosquitto {
+  host: string;
+  port: number;
+  dir: string;
+  caFile: string;
+  caPem: string;
+  /** issues a device certificate signed by the broker's CA, written under dir */
+  issueClient(name: string): Promise<ClientCert>;
+  /** SIGTERM; waits for the exit */
+  stop(): Promise<void>;
+  /** SIGKILL; waits for the exit */
+  kill(): Promise<void>;
+  /** starts again on the same port (after stop or kill) */
+  restart(): Promise<void>;
+  /** stop and remove the temp dir */
+  teardown(): Promise<void>;
+  /** what mosquitto wrote to stderr/stdout */
+  readonly log: string;
+}
+
+export interface MosquittoOptions {
+  /** persist sessions on disk (autosave every second); default true */
+  persistence?: boolean;
+}
+
+function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, host);
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${host}:${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'elf-mosquitto-'));
+  // mosquitto started as root drops to user `mosquitto` unless told `user root` (reference §10);
+  // keep the dir readable anyway in case a build refuses that.
+  await chmod(dir, 0o755);
+  const ca: CertificateAuthority = await createCertificateAuthority('elf test mosquitto CA');
+  const server = await issueServerCertificate(ca, ['localhost', '127.0.0.1']);
+  const caFile = path.join(dir, 'ca.pem');
+  await writeFile(caFile, ca.certPem);
+  await writeFile(path.join(dir, 'server.pem'), server.certPem);
+  await writeFile(path.join(dir, 'server.key'), server.privateKey, { mode: 0o644 });
+  const host = '127.0.0.1';
+  const port = await freePort(host);
+  const persistence = opts.persistence ?? true;
+  const conf = [
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
+    `listener ${port} ${host}`,
+    `cafile ${caFile}`,
+    `certfile ${path.join(dir, 'server.pem')}`,
+    `keyfile ${path.join(dir, 'server.key')}`,
+    'require_certificate true',
+    'allow_anonymous true',
+    'max_queued_messages 1000000',
+    'max_inflight_messages 1000',
+    'max_keepalive 1200',
+    `persistence ${persistence}`,
+    `persistence_location ${dir}/`,
+    'autosave_interval 1',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ].join('\n');
+  const confFile = path.join(dir, 'mosquitto.conf');
+  await writeFile(confFile, conf);
+
+  let child: ChildProcess | undefined;
+  let log = '';
+  const launch = async () => {
+    const c = spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      c.once('exit', (code) => reject(new Error(`mosquitto exited with ${code} at start:\n${log}`))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForPort(port, host, 10_000), exited]);
+  };
+  const end = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    c.kill(signal);
+    await gone;
+  };
+  await launch();
+
+  return {
+    host,
+    port,
+    dir,
+    caFile,
+    caPem: ca.certPem,
+    get log() {
+      return log;
+    },
+    async issueClient(name) {
+      const cert = await issueDeviceCertificate(ca);
+      const certPath = path.join(dir, `${name}.pem`);
+      const keyPath = path.join(dir, `${name}.prv`);
+      await writeFile(certPath, cert.certPem);
+      await writeFile(keyPath, cert.privateKey, { mode: 0o600 });
+      return { name, certPath, keyPath, certPem: cert.certPem, keyPem: cert.privateKey };
+    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+    async restart() {
+      await end('SIGTERM');
+      await launch();
+    },
+    async teardown() {
+      await end('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Received {
+  topic: string;
+  payload: Buffer;
+}
+
+export interface Collector {
+  readonly messages: Received[];
+  /** resolves when at least n messages arrived (rejects after timeoutMs showing the count) */
+  waitForCount(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * An independent subscriber (MQTT.js, not the device SDK under test) with its own certificate,
+ * persistent session and fast reconnects, so it survives a broker restart with its subscription.
+ */
+export async function collect(broker: Mosquitto, filter: string, clientId = `collector-${Math.random().toString(16).slice(2, 10)}`): Promise<Collector> {
+  const { connectAsync } = await import('mqtt');
+  const cert = await broker.issueClient(clientId);
+  const client = await connectAsync({
+    protocol: 'mqtts',
+    host: broker.host,
+    port: broker.port,
+    ca: broker.caPem,
+    cert: cert.certPem,
+    key: cert.keyPem,
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 200,
+    connectTimeout: 5000,
+  });
+  const messages: Received[] = [];
+  const waiters = new Set<() => void>();
+  client.on('message', (topic, payload) => {
+    messages.push({ topic, payload: Buffer.from(payload) });
+    for (const w of waiters) w();
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return {
+    messages,
+    waitForCount(n, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (messages.length >= n) {
+            waiters.delete(check);
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        const t = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`collector on ${filter}: ${messages.length} of ${n} messages after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() {
+      await client.endAsync(true);
+    },
+  };
+}

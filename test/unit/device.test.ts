@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/publish/clock.js';
+import { runDevice } from '../../src/publish/device.js';
+import { SharedFeed } from '../../src/publish/fanout.js';
+import { ThingStats } from '../../src/publish/stats.js';
+import type { DeviceConnection } from '../../src/mqtt/index.js';
+import { linesSource } from '../helpers/lines-source.js';
+
+/** A virtual clock: sleeping advances time at once; `lag` adds a delay after each wake-up. */
+function virtualClock(lag = () => 0): Clock & { t: number } {
+  const c = {
+    t: 0,
+    now: () => c.t,
+    wall: () => 1_700_000_000_000 + c.t,
+    sleep: async (ms: number) => {
+      c.t += Math.max(0, ms) + lag();
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+  return c;
+}
+
+function fakeConnection(clock: Clock, log: Array<{ at: number; payload: string }>): DeviceConnection {
+  return {
+    clientId: 'thing_1',
+    protocol: '3.1.1',
+    isConnected: true,
+    connect: async () => {},
+    publish: async (_topic, payload) => {
+      log.push({ at: clock.now(), payload: String(payload) });
+    },
+    subscribe: async () => {},
+    close: async () => {},
+    on: () => {},
+  };
+}
+
+describe('runDevice (virtual clock)', () => {
+  it('publishes on the absolute grid, spread by thing, however late each wake-up is', async () => {
+    let i = 0;
+    const clock = virtualClock(() => (i++ % 3 === 0 ? 30 : 0)); // every third wake-up is 30 ms late
+    const log: Array<{ at: number; payload: string }> = [];
+    const feed = new SharedFeed(linesSource(['a', 'b', 'c']), { loop: true });
+    const stats = new ThingStats('thing_1');
+    const end = await runDevice({
+      k: 1,
+      conn: fakeConnection(clock, log),
+      reader: feed.reader(),
+      spec: { startMs: 0, intervalMs: 100, things: 2, durationMs: 1000 },
+      stats,
+      clock,
+      topic: 'elf',
+      qos: 1,
+      window: 10,
+      payload: {},
+      awsLimits: false,
+      stop: new AbortController().signal,
+    });
+    expect(end).toBe('duration');
+    expect(log.map((l) => l.payload).join('')).toBe('abcabcabca');
+    // slot n of thing 1 of 2 is at 50 + 100·n; a late wake-up never shifts the later slots
+    log.forEach((l, n) => {
+      expect(l.at).toBeGreaterThanOrEqual(50 + 100 * n);
+      expect(l.at).toBeLessThanOrEqual(50 + 100 * n + 30);
+    });
+    expect(stats).toMatchObject({ scheduled: 10, sent: 10, acked: 10, late: 0 });
+  });
+
+  it('stops at --count and skips payloads over 128 KB under AWS limits', async () => {
+    const clock = virtualClock();
+    const log: Array<{ at: number; payload: string }> = [];
+    const big = `"${'x'.repeat(128 * 1024)}"`;
+    const feed = new SharedFeed(linesSource(['1', big, '2', '3']), { loop: false });
+    const stats = new ThingStats('thing_1');
+    const end = await runDevice({
+      k: 0,
+      conn: fakeConnection(clock, log),
+      reader: feed.reader(),
+      spec: { startMs: 0, intervalMs: 0, things: 1 },
+      stats,
+      clock,
+      topic: 'elf',
+      qos: 0,
+      count: 2,
+      window: 10,
+      payload: {},
+      awsLimits: true,
+      stop: new AbortController().signal,
+    });
+    expect(end).toBe('count');
+    expect(log.map((l) => l.payload)).toEqual(['1', '2']);
+    expect(stats).toMatchObject({ sent: 2, skipped: 1 });
+  });
+});
