@@ -5,7 +5,8 @@
 // ids, and the TLS handshake costs the same with any of them.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ELF } from './elf.mjs';
+import { existsSync } from 'node:fs';
+import { ELF, ROOT } from './elf.mjs';
 
 const POOL = 8;
 
@@ -34,19 +35,49 @@ export async function certPool(ctx, size = POOL) {
 }
 
 /**
- * Sets ctx.elfSendArgs(opts) → argv for `node bin/elf.js send ...` when `elf send` is on the
- * build, and a one-thing fleet (ctx.oneThingFleet) for scenarios 1 and 3.
+ * Sets ctx.elfSend = { label, engine, args(opts) } — argv (after `node`) for a process that sends
+ * with elf: the `elf send` command when it is on the build, else elf's send engine driven by
+ * bench/elf-engine.mjs when dist/publish is there — and a one-thing fleet (ctx.oneThingFleet) for
+ * scenarios 1 and 3. opts: { fleetDir, file, topic, qos, interval, duration, loop, connectRate, local }
+ * (local = the stand-in's control-plane URL; otherwise the bench's mosquitto).
  */
 export async function prepareElf(ctx) {
-  if (!ctx.elf.send || !ctx.broker) return;
-  const pool = await certPool(ctx, 1);
-  ctx.oneThingFleet = await writeFleet(join(ctx.tmp, 'fleet-1'), { things: 1, pool });
-  ctx.elfSendArgs = ({ fleetDir, topic, qos, interval, duration, loop, file }) => {
-    const args = [ELF, 'send', '--state-dir', fleetDir, '--endpoint', `${ctx.broker.host}:${ctx.broker.port}`, '--ca-file', ctx.broker.caFile];
-    args.push('--topic', topic, '--qos', String(qos), '--interval', String(interval), '--json');
-    if (duration !== undefined) args.push('--duration', String(duration));
-    if (loop === false && ctx.elf.send.has('--no-loop')) args.push('--no-loop');
-    args.push('--file', file ?? ctx.s1File);
-    return args;
-  };
+  const engine = existsSync(join(ROOT, 'dist', 'publish', 'run.js'));
+  if (!ctx.elf.send && !engine) return;
+  if (ctx.broker) {
+    const pool = await certPool(ctx, 1);
+    ctx.oneThingFleet = await writeFleet(join(ctx.tmp, 'fleet-1'), { things: 1, pool });
+  }
+  if (ctx.elf.send) {
+    const has = ctx.elf.send.has;
+    ctx.elfSend = {
+      label: 'elf send',
+      engine: false,
+      args: ({ fleetDir, file, topic, qos, interval, duration, loop, connectRate, local }) => {
+        const args = [ELF, 'send', '--state-dir', fleetDir, '--file', file, '--qos', String(qos), '--interval', String(interval)];
+        if (!local) args.push(has('--mqtt-endpoint') ? '--mqtt-endpoint' : '--endpoint', `${ctx.broker.host}:${ctx.broker.port}`, has('--ca-file') ? '--ca-file' : '--ca', ctx.broker.caFile);
+        if (topic) args.push('--topic', topic);
+        if (duration !== undefined) args.push('--duration', String(duration));
+        if (loop === false && has('--no-loop')) args.push('--no-loop');
+        if (connectRate && has('--connect-rate')) args.push('--connect-rate', String(connectRate));
+        if (has('--json')) args.push('--json');
+        return args;
+      },
+    };
+  } else {
+    ctx.elfSend = {
+      label: 'elf engine (runSend; CLI not wired)',
+      engine: true,
+      args: ({ fleetDir, file, topic, qos, interval, duration, loop, connectRate, local }) => {
+        const args = [join(ROOT, 'bench', 'elf-engine.mjs'), '--state-dir', fleetDir, '--file', file, '--qos', String(qos), '--interval', String(interval)];
+        if (local) args.push('--local', local);
+        else args.push('--host', ctx.broker.host, '--port', String(ctx.broker.port), '--ca', ctx.broker.caFile);
+        if (topic) args.push('--topic', topic);
+        if (duration !== undefined) args.push('--duration', String(duration));
+        if (loop === false) args.push('--no-loop');
+        if (connectRate) args.push('--connect-rate', String(connectRate));
+        return args;
+      },
+    };
+  }
 }

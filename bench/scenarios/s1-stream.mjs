@@ -31,13 +31,13 @@ function tools(ctx, client) {
       args: (topic, qos) => [join(ROOT, 'node_modules', 'mqtt', 'build', 'bin', 'mqtt.js'), 'pub', '-s', '-M', '-h', broker.host, '-p', String(broker.port), '-C', 'mqtts', '--ca', broker.caFile, '--cert', client.certPath, '--key', client.keyPath, '-t', topic, '-q', String(qos), '-i', `mqttjs-${topic.replace(/\//g, '-')}`],
     },
   ];
-  if (ctx.elf.send) {
+  if (ctx.elfSend) {
     list.unshift({
-      name: 'elf send --interval 0',
+      name: `${ctx.elfSend.label} --interval 0`,
       elf: true,
+      engine: ctx.elfSend.engine,
       cmd: process.execPath,
-      // the fleet dir holds one thing whose certificate the broker trusts (see fleet.mjs)
-      args: (topic, qos) => ctx.elfSendArgs({ fleetDir: ctx.oneThingFleet, topic, qos, interval: 0, loop: false }),
+      args: (topic, qos, file) => ctx.elfSend.args({ fleetDir: ctx.oneThingFleet, file, topic, qos, interval: 0, loop: false }),
       parse: parseElfJson,
     });
   } else {
@@ -89,6 +89,7 @@ export async function scenario1(ctx, opts) {
       const row = {
         tool: tool.name,
         elf: !!tool.elf,
+        engine: !!tool.engine,
         standIn: !!tool.standIn,
         qos,
         lines,

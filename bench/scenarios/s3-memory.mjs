@@ -21,8 +21,8 @@ export async function scenario3(ctx, opts) {
   const pub = ctx.pool?.[0] ?? (await ctx.broker.issueClient('s3-pub'));
   const { broker } = ctx;
   const tools = [
-    ctx.elf.send
-      ? { name: 'elf send --interval 0', elf: true, args: (topic) => ctx.elfSendArgs({ fleetDir: ctx.oneThingFleet, topic, qos: 0, interval: 0, loop: false, file }) }
+    ctx.elfSend
+      ? { name: `${ctx.elfSend.label} --interval 0`, elf: true, engine: ctx.elfSend.engine, args: (topic) => ctx.elfSend.args({ fleetDir: ctx.oneThingFleet, file, topic, qos: 0, interval: 0, loop: false }) }
       : {
           name: 'device SDK direct (stand-in for elf send)',
           elf: true,
@@ -53,6 +53,7 @@ export async function scenario3(ctx, opts) {
       const row = {
         tool: tool.name,
         elf: !!tool.elf,
+        engine: !!tool.engine,
         standIn: !!tool.standIn,
         lines,
         delivered: got.count,
