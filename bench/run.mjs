@@ -10,6 +10,7 @@ import { parseArgs, USAGE } from './lib/args.mjs';
 import { ROOT, elfCapabilities } from './lib/elf.mjs';
 import { report } from './lib/report.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
+import { killAll } from './lib/proc.mjs';
 import { performance } from 'node:perf_hooks';
 
 let opts;
@@ -81,6 +82,7 @@ const cleanup = async () => {
 };
 process.once('SIGINT', () => {
   say('bench: interrupted; cleaning up');
+  killAll();
   cleanup().finally(() => process.exit(130));
 });
 

@@ -8,7 +8,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './net.mjs';
-import { readCpuSeconds, readMemory } from './proc.mjs';
+import { readCpuSeconds, readMemory, track } from './proc.mjs';
 
 export async function startMosquitto(ca) {
   const { issueServerCertificate, issueDeviceCertificate } = await import('../../dist/local/ca.js');
@@ -41,7 +41,7 @@ export async function startMosquitto(ca) {
   ].join('\n');
   const confFile = join(dir, 'mosquitto.conf');
   await writeFile(confFile, conf, { mode: 0o644 });
-  const child = spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   child.stdout.on('data', (d) => (log = (log + d).slice(-20_000)));
   child.stderr.on('data', (d) => (log = (log + d).slice(-20_000)));

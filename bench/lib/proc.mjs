@@ -6,6 +6,21 @@ import { performance } from 'node:perf_hooks';
 
 const TICK = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
+/** every child the bench started and that is still running, so Ctrl-C can end them */
+const live = new Set();
+
+/** Registers a child process so that killAll() ends it (it leaves the set when it exits). */
+export function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** SIGKILLs every tracked child still running (on Ctrl-C). */
+export function killAll() {
+  for (const c of live) c.kill('SIGKILL');
+}
+
 /** { rssKb, hwmKb } from /proc/<pid>/status, or undefined when the process is gone. */
 export function readMemory(pid) {
   try {
@@ -38,7 +53,7 @@ export function readCpuSeconds(pid) {
  */
 export function watched(cmd, args, { timeoutMs = 600_000, sampleMs = 100, env, cwd, stdin = 'ignore', keep = 1 << 20, onStdout, onStderr } = {}) {
   const t0 = performance.now();
-  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], env, cwd });
+  const child = track(spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], env, cwd }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {

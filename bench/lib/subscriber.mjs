@@ -3,11 +3,12 @@
 // stops growing for a quiet period.
 import { spawn } from 'node:child_process';
 import { sleep } from './net.mjs';
+import { track } from './proc.mjs';
 import { performance } from 'node:perf_hooks';
 
 export async function startCounter(broker, client, { topic, qos = 1, id }) {
   const args = ['-h', broker.host, '-p', String(broker.port), '--cafile', broker.caFile, '--cert', client.certPath, '--key', client.keyPath, '-t', topic, '-q', String(qos), '-i', id];
-  const p = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = track(spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let count = 0;
   let lastAt = performance.now();
   let err = '';
