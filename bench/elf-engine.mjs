@@ -60,4 +60,5 @@ const summary = await runSend(
   { source: fileSource(a.file), logger: createLogger({ level: process.env.ELF_LOG_LEVEL ?? 'warn', pretty: false }), signal: ac.signal },
 );
 delete summary.perThing;
-process.stdout.write(JSON.stringify(summary) + '\n');
+// the CRT's native threads can keep the process alive after the last connection closed
+process.stdout.write(JSON.stringify(summary) + '\n', () => process.exit(0));
