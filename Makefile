@@ -1,6 +1,21 @@
 # elf — common tasks. `make help` lists them.
+#   make bootstrap SAMPLE_FILE=radar-counts      create things and stream data/radar-counts.json
+#   make clean                                   remove the things, the local state, and the stand-in
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+
+SAMPLE_FILE ?= radar-counts## sample: data/<name>.json, data/<name>, or a path
+THINGS      ?= 3## how many things bootstrap creates
+DURATION    ?= 60## seconds bootstrap streams
+INTERVAL    ?= 1## seconds between one thing's messages
+QOS         ?= 1## MQTT QoS of bootstrap's messages
+TOPIC       ?= elf## topic bootstrap publishes to
+STATE_DIR   ?= misc## the fleet state (things.json, certificates, keys)
+LOCAL_DIR   ?= .elf## the local stand-in's state, pid and log when bootstrap starts it
+SEND_ARGS   ?=## more flags for `elf send`, e.g. SEND_ARGS=--append-thing-name
+
+ELF := node bin/elf.js
+SAMPLE := $(firstword $(wildcard data/$(SAMPLE_FILE).json data/$(SAMPLE_FILE) data/$(SAMPLE_FILE).csv $(SAMPLE_FILE)))
 
 node_modules: package.json package-lock.json
 	npm ci
@@ -10,9 +25,12 @@ dist: node_modules $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsco
 	npm run build
 	@touch dist
 
-.PHONY: help install build test typecheck lint ci
-help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+.PHONY: help install build test typecheck lint bench bootstrap bootstrap-native bootstrap-compose clean local local-start local-stop container-test
+help: ## list the targets and variables
+	@echo "targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+	@echo "variables (make bootstrap VAR=value):"
+	@grep -E '^[A-Z_]+ +\?=' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) +\?= *([^#]*)## (.*)/  \1=\2  \3/'
 
 install: node_modules ## install dependencies (npm ci)
 
@@ -29,6 +47,58 @@ test: node_modules ## install, build, typecheck, lint and run the whole test sui
 	npm run lint
 	npm test
 
-.PHONY: bench
-bench: dist ## benchmarks beside peer tools (ARGS="--scenario 1 --quick"); see BENCHMARKS.md
+bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" (see BENCHMARKS.md)
 	node bench/run.mjs $(ARGS)
+
+# ---- the whole flow --------------------------------------------------------------------------
+bootstrap: dist ## create THINGS things and stream SAMPLE_FILE for DURATION seconds (AWS with credentials, else the local stand-in)
+	@if [ -z "$(SAMPLE)" ]; then echo "make: no sample file for SAMPLE_FILE=$(SAMPLE_FILE) (looked for data/$(SAMPLE_FILE).json, data/$(SAMPLE_FILE), data/$(SAMPLE_FILE).csv, $(SAMPLE_FILE))" >&2; exit 2; fi
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && [ -z "$(NATIVE)" ]; then \
+	  echo "make: a Docker engine is available: running elf with Docker Compose (NATIVE=1 to run natively)"; \
+	  $(MAKE) --no-print-directory bootstrap-compose; \
+	else \
+	  echo "make: no Docker engine: running elf natively with $$(node --version)"; \
+	  $(MAKE) --no-print-directory bootstrap-native; \
+	fi
+
+bootstrap-native: dist
+	@if ! $(ELF) target --state-dir $(STATE_DIR) >/dev/null 2>&1; then $(MAKE) --no-print-directory local-start; fi
+	@echo "make: target: $$($(ELF) target --state-dir $(STATE_DIR) 2>/dev/null)"
+	@if [ -f $(STATE_DIR)/things.json ]; then echo "make: reusing the fleet in $(STATE_DIR) (make clean removes it)"; \
+	  else $(ELF) create $(THINGS) --state-dir $(STATE_DIR); fi
+	$(ELF) send --json-message $(SAMPLE) --duration $(DURATION) --interval $(INTERVAL) --qos $(QOS) --topic $(TOPIC) --state-dir $(STATE_DIR) $(SEND_ARGS)
+
+bootstrap-compose:
+	@touch .env; mkdir -p $(STATE_DIR) $(LOCAL_DIR)
+	@if $(ELF) target --state-dir $(STATE_DIR) 2>/dev/null | grep -qv '^local'; then \
+	  THINGS=$(THINGS) SAMPLE_FILE=$(SAMPLE_FILE) DURATION=$(DURATION) docker compose run --rm elf; \
+	else \
+	  docker compose --profile local up -d local && \
+	  THINGS=$(THINGS) SAMPLE_FILE=$(SAMPLE_FILE) DURATION=$(DURATION) docker compose run --rm -e AWS_ENDPOINT_URL_IOT=http://local:4580 elf; \
+	fi
+
+clean: ## remove the things (AWS or stand-in), the fleet state, and the stand-in bootstrap started; safe to run twice
+	@if [ -e $(STATE_DIR) ]; then $(MAKE) --no-print-directory dist >/dev/null && $(ELF) clean --state-dir $(STATE_DIR); fi
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then docker compose --profile local down 2>/dev/null || true; fi
+	@$(MAKE) --no-print-directory local-stop
+	@if [ -f $(LOCAL_DIR)/bootstrap-started ]; then rm -rf $(LOCAL_DIR); echo "make: removed the stand-in's state $(LOCAL_DIR)"; fi
+	@echo "make: clean"
+
+local: dist ## run the local IoT Core stand-in in the foreground (Ctrl-C stops it)
+	$(ELF) local --state-dir $(LOCAL_DIR)/local
+
+local-start: dist ## start the local stand-in in the background (pid and log in LOCAL_DIR)
+	@mkdir -p $(LOCAL_DIR) && touch $(LOCAL_DIR)/bootstrap-started
+	@echo "make: no AWS credentials: starting the local IoT Core stand-in (log: $(LOCAL_DIR)/local.log)"
+	@nohup $(ELF) local --state-dir $(LOCAL_DIR)/local > $(LOCAL_DIR)/local.log 2>&1 & echo $$! > $(LOCAL_DIR)/local.pid
+	@for i in $$(seq 1 100); do if grep -q 'control plane' $(LOCAL_DIR)/local.log 2>/dev/null && $(ELF) target --state-dir $(STATE_DIR) >/dev/null 2>&1; then exit 0; fi; \
+	  if ! kill -0 $$(cat $(LOCAL_DIR)/local.pid) 2>/dev/null; then echo "make: the stand-in did not start:" >&2; cat $(LOCAL_DIR)/local.log >&2; exit 1; fi; sleep 0.2; done; \
+	  echo "make: the stand-in did not answer within 20 s (log: $(LOCAL_DIR)/local.log)" >&2; exit 1
+
+local-stop: ## stop the stand-in that local-start started
+	@if [ -f $(LOCAL_DIR)/local.pid ]; then pid=$$(cat $(LOCAL_DIR)/local.pid); \
+	  if kill -0 $$pid 2>/dev/null; then kill -TERM $$pid; for i in $$(seq 1 50); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; echo "make: stopped the local stand-in (pid $$pid)"; fi; \
+	  rm -f $(LOCAL_DIR)/local.pid; fi
+
+container-test: ## build the image and run the flow in containers with podman (see test/container/run.sh)
+	bash test/container/run.sh

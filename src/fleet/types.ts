@@ -19,10 +19,22 @@ export interface ThingRecord {
   /** thing name, also the MQTT client id */
   name: string;
   thingArn?: string;
+  /**
+   * When CreateKeysAndCertificate was called (ISO time). AWS names a certificate only in its answer,
+   * so a crash before the answer is recorded can leave a certificate elf cannot find; clean then
+   * warns with this time.
+   */
+  certRequestedAt?: string;
   certificateId?: string;
   certificateArn?: string;
+  /** recorded before CreatePolicy is called; without policyArn the call's outcome is unknown */
   policyName?: string;
   policyArn?: string;
+  /**
+   * CreateThing was called but its answer not yet recorded (a crash in between): clean checks that
+   * the thing carries this fleet's `elf_fleet` attribute before deleting it.
+   */
+  thingRequested?: boolean;
   /** AttachThingPrincipal succeeded */
   principalAttached?: boolean;
   /** AttachPolicy (policy → certificate) succeeded */
@@ -37,4 +49,13 @@ export interface FleetState {
   prefix: string;
   topicRoot: string;
   things: ThingRecord[];
+  /** random id of this fleet, stored on each thing as attribute `elf_fleet` so elf only deletes what it made */
+  fleetId?: string;
+  /** elf created the state dir (so clean may remove it when empty) */
+  createdStateDir?: boolean;
+}
+
+/** A thing whose every resource exists and is attached, with its key files on disk: usable by send. */
+export function isComplete(t: ThingRecord): t is ThingRecord & Required<Pick<ThingRecord, 'certificateArn' | 'certificateId' | 'thingArn' | 'policyName' | 'policyArn' | 'files'>> {
+  return Boolean(t.certificateArn && t.certificateId && t.thingArn && t.principalAttached && t.policyArn && t.policyAttached && t.files);
 }

@@ -4,7 +4,7 @@ import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BrokerAuthority } from './authority.js';
 import { startBroker, type RunningBroker } from './broker.js';
-import { issueServerCertificate, type CertificateAuthority } from './ca.js';
+import { isIpAddress, issueServerCertificate, type CertificateAuthority } from './ca.js';
 import { ShadowService } from './shadow.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
 
@@ -37,7 +37,7 @@ function usable(certPem: string, ca: CertificateAuthority, hosts: string[]): boo
     const cert = new X509Certificate(certPem);
     if (!cert.verify(new X509Certificate(ca.certPem).publicKey)) return false;
     if (Date.parse(cert.validTo) < Date.now() + 24 * 3600_000) return false;
-    return hosts.every((h) => (/^[\d.]+$/.test(h) || h.includes(':') ? cert.checkIP(h) !== undefined : cert.checkHost(h) !== undefined));
+    return hosts.every((h) => (isIpAddress(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h) !== undefined));
   } catch {
     return false;
   }

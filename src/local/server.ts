@@ -4,10 +4,11 @@ import path from 'node:path';
 import { ElfError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
-import { createCertificateAuthority, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
+import { createCertificateAuthority, generateRsaKeyPair, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
 import { FaultInjector } from './faults.js';
 import type { RunningBroker } from './broker.js';
 import { createControlPlaneServer } from './http.js';
+import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
@@ -19,7 +20,13 @@ import { TokenBuckets } from './throttle.js';
  */
 
 export interface StandInOptions {
+  /** address to listen on (control plane and broker); a wildcard (0.0.0.0, ::) listens on every interface */
   host: string;
+  /**
+   * the host name clients are told to dial (DescribeEndpoint, /elf/info) and the broker's
+   * certificate names besides localhost, 127.0.0.1 and ::1; default: `host`, or 127.0.0.1 for a wildcard
+   */
+  advertiseHost?: string;
   /** control-plane port; 0 picks a free one */
   port: number;
   /** MQTT (TLS) port; 0 picks a free one */
@@ -32,6 +39,8 @@ export interface StandInOptions {
   /** share of API calls (0..1) answered with an injected fault */
   faultRate?: number;
   faultSeed?: number;
+  /** key pairs kept ready for CreateKeysAndCertificate once the first is asked for (key-pool.ts); default 32, 0 = none */
+  keyPoolSize?: number;
   logger?: Logger;
 }
 
@@ -39,7 +48,7 @@ export interface StandIn {
   controlPlaneUrl: string;
   port: number;
   mqttPort: number;
-  /** the host elf's clients should dial (the bind host, or loopback for a wildcard bind) */
+  /** the host elf's clients should dial (--advertise-host, else the bind host, or loopback for a wildcard bind) */
   advertisedHost: string;
   stateDir: string;
   caPath: string;
@@ -107,6 +116,16 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
+/** The host clients dial by default: the bind host, or loopback when it binds every interface. */
+export function defaultAdvertisedHost(host: string): string {
+  return WILDCARDS.has(host) ? '127.0.0.1' : host;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+const DEFAULT_KEY_POOL = 32;
+
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const log = options.logger ?? createLogger();
   const stateDir = options.stateDir;
@@ -115,14 +134,27 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const registryFile = path.join(stateDir, REGISTRY_FILE);
   const registry = await loadRegistry(registryFile, options.region, options.account);
   const writer = new CoalescingWriter(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())));
-  const advertisedHost = WILDCARDS.has(options.host) ? '127.0.0.1' : options.host;
+  const advertisedHost = options.advertiseHost ?? defaultAdvertisedHost(options.host);
+  if (!isLoopback(options.host)) {
+    log.warn(
+      { host: options.host },
+      WILDCARDS.has(options.host)
+        ? 'listening on every interface, not only loopback: anyone who can reach this machine may call the control plane (it does not check credentials)'
+        : 'listening on an address that is not loopback: anyone who can reach it may call the control plane (it does not check credentials)',
+    );
+  }
   // the port the broker actually bound (options.mqttPort may be 0)
   let mqttPort = options.mqttPort;
 
+  const keys = new KeyPool({
+    size: options.keyPoolSize ?? DEFAULT_KEY_POOL,
+    generate: () => generateRsaKeyPair(2048),
+    onError: (e) => log.warn({ err: (e as Error).message }, 'could not generate a key pair for the pool'),
+  });
   const api = new ControlPlaneApi({
     registry,
     ca,
-    issue: issueDeviceCertificate,
+    issue: async (authority) => issueDeviceCertificate(authority, await keys.take()),
     save: () => writer.save(),
     endpoint: () => ({ host: advertisedHost, mqttPort }),
     throttle: options.throttle ? new TokenBuckets() : undefined,
@@ -136,6 +168,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   try {
     broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log });
   } catch (e) {
+    keys.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     throw e;
   }
@@ -156,6 +189,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     ca,
     close() {
       closing ??= (async () => {
+        keys.close();
         await new Promise<void>((resolve) => {
           // requests in flight are answered; keep-alive connections do not hold the exit up for long
           const force = setTimeout(() => http.closeAllConnections(), 2000);

@@ -1,8 +1,60 @@
 import { Command } from 'commander';
 import { ElfError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
+import { formatSummary } from '../summary.js';
+import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+
+interface CleanOptions extends TargetOptionValues {
+  onlyLocal?: boolean;
+  sweepOrphans?: boolean;
+  concurrency: number;
+  pacing: boolean;
+}
 
 export function cleanCommand(): Command {
-  return new Command('clean').description('(not implemented yet)').action(() => {
-    throw new ElfError('elf clean is not implemented yet');
+  const cmd = new Command('clean')
+    .description('remove every recorded thing, certificate and policy from the control plane, then the local files')
+    .option('--only-local', 'remove only the local files (nothing in AWS is removed)')
+    .option('--force', 'alias of --only-local (as in the original ELF)')
+    .option('--sweep-orphans', 'also delete unattached certificates that CreateKeysAndCertificate calls cut short by a crash may have made (always done on the local stand-in)');
+  addTargetOptions(cmd);
+  addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
+  return cmd.action(async (opts: CleanOptions & { force?: boolean }) => {
+    const env = prepareEnvironment();
+    const log = createLogger();
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (ac.signal.aborted) process.exit(130);
+      log.warn('interrupted: finishing the things in flight (Ctrl-C again to stop at once; run `elf clean` again to finish)');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const { runClean } = await import('../../provision/clean.js');
+      const result = await runClean(
+        { stateDir: opts.stateDir, onlyLocal: opts.onlyLocal === true || opts.force === true, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, flags: targetFlags(opts), env, pacing: opts.pacing },
+        { log, signal: ac.signal },
+      );
+      if (result.kind === 'nothing') {
+        process.stdout.write(`nothing to clean in ${result.stateDir}\n`);
+        return;
+      }
+      if (result.kind === 'local-only') {
+        if (result.leftInControlPlane > 0) {
+          log.warn(`removed local files only: nothing was removed from ${result.where}; ${result.leftInControlPlane} things' resources remain there and elf no longer knows them`);
+        }
+        process.stdout.write(`removed the local files of ${result.things} things from ${result.stateDir} (nothing removed in ${result.where})\n`);
+        return;
+      }
+      process.stdout.write(`${formatSummary('removed', result)}\n`);
+      if (result.fatal) throw result.fatal;
+      if (result.interrupted) throw new ElfError(`interrupted; run \`elf clean\` again to remove the rest`, 'ELF_INTERRUPTED', 130);
+      if (result.failed > 0) {
+        throw new ElfError(`${result.failed} of ${result.requested} things could not be removed (first: ${result.errors[0] ?? 'see the log'}); they stay recorded in ${result.stateDir}: run \`elf clean\` again`, 'ELF_PARTIAL');
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   });
 }

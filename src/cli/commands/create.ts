@@ -1,8 +1,63 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ElfError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
+import { formatSummary } from '../summary.js';
+import { integer, nonEmpty } from '../parse.js';
+import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+
+interface CreateOptions extends TargetOptionValues {
+  add?: boolean;
+  prefix?: string;
+  topicRoot?: string;
+  concurrency: number;
+  pacing: boolean;
+}
 
 export function createCommand(): Command {
-  return new Command('create').description('(not implemented yet)').action(() => {
-    throw new ElfError('elf create is not implemented yet');
+  const cmd = new Command('create')
+    .description('provision <count> things: keys and certificate, thing, least-privilege policy; recorded in the state dir')
+    .argument('[count]', 'number of things to create (1–100000)', integer(1, 100_000), 1)
+    .option('--add', 'grow an existing fleet (names continue after the highest index)')
+    .addOption(new Option('--prefix <prefix>', 'thing name prefix (default: thing_)').argParser(nonEmpty('--prefix')))
+    .addOption(new Option('--topic-root <topic>', 'topic root the policy allows (default: elf)').argParser(nonEmpty('--topic-root')));
+  addTargetOptions(cmd);
+  addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
+  return cmd.action(async (count: number, opts: CreateOptions) => {
+    const env = prepareEnvironment();
+    const log = createLogger();
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (ac.signal.aborted) process.exit(130);
+      log.warn('interrupted: finishing the things in flight (Ctrl-C again to stop at once; `elf clean` handles either)');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      // loaded on use: the AWS SDK is heavy, and `elf --help` or `elf send` need none of it
+      const { runCreate } = await import('../../provision/create.js');
+      const summary = await runCreate(
+        {
+          count,
+          add: opts.add === true,
+          ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+          ...(opts.topicRoot !== undefined ? { topicRoot: opts.topicRoot } : {}),
+          concurrency: opts.concurrency,
+          stateDir: opts.stateDir,
+          flags: targetFlags(opts),
+          env,
+          pacing: opts.pacing,
+        },
+        { log, signal: ac.signal },
+      );
+      process.stdout.write(`${formatSummary('created', summary)}\n`);
+      if (summary.fatal) throw summary.fatal;
+      if (summary.interrupted) throw new ElfError(`interrupted after ${summary.succeeded} things; what was made is recorded in ${summary.stateDir} (\`elf clean\` removes it)`, 'ELF_INTERRUPTED', 130);
+      if (summary.failed > 0) {
+        throw new ElfError(`${summary.failed} of ${summary.requested} things failed (first: ${summary.errors[0] ?? 'see the log'}); what was made is recorded in ${summary.stateDir}: \`elf clean\` removes it`, 'ELF_PARTIAL');
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   });
 }

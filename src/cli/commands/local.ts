@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { createLogger } from '../../log.js';
 import { startStandIn } from '../../local/server.js';
@@ -6,6 +7,7 @@ import { decimal, integer, nonEmpty } from '../parse.js';
 
 interface LocalFlags {
   host: string;
+  advertiseHost?: string;
   port: number;
   mqttPort: number;
   stateDir: string;
@@ -21,10 +23,26 @@ function accountId(v: string): string {
   return v;
 }
 
+/**
+ * A DNS name (RFC 1123 labels; `_` too, as compose service names may have it) or an IP address:
+ * it goes into DescribeEndpoint and the broker's certificate.
+ */
+function hostName(v: string): string {
+  if (isIP(v) !== 0) return v;
+  const label = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+  if (v.length > 253 || !v.split('.').every((l) => label.test(l))) throw new InvalidArgumentError('expected a host name or an IP address, e.g. local or 10.0.0.5 (no scheme, no port)');
+  return v;
+}
+
 export function localCommand(): Command {
   return new Command('local')
     .description('run the local IoT Core stand-in (control-plane API, local CA) in the foreground; Ctrl-C stops it')
-    .option('--host <host>', 'address to listen on', nonEmpty('--host'), '127.0.0.1')
+    .option('--host <host>', 'address to listen on (0.0.0.0 = every interface, e.g. in a container)', nonEmpty('--host'), '127.0.0.1')
+    .option(
+      '--advertise-host <name>',
+      "host name clients are told to dial (DescribeEndpoint, /elf/info) and the broker's certificate names, e.g. the compose service name (default: --host, or 127.0.0.1 when it is a wildcard)",
+      hostName,
+    )
     .option('--port <port>', 'control-plane HTTP port (0 = any free port)', integer(0, 65535), 4580)
     .option('--mqtt-port <port>', 'MQTT (mTLS) port (0 = any free port)', integer(0, 65535), 8883)
     .option('--state-dir <dir>', 'where the CA and the registry are kept', nonEmpty('--state-dir'), '.elf/local')
@@ -43,7 +61,7 @@ export function localCommand(): Command {
       process.stdout.write(`elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)\n`);
       process.stdout.write(`elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})\n`);
       log.info(
-        { controlPlane: standIn.controlPlaneUrl, mqttPort: standIn.mqttPort, stateDir: standIn.stateDir, region: flags.region, throttle: flags.throttle, faultRate: flags.faultRate, ...standIn.registry.counts() },
+        { controlPlane: standIn.controlPlaneUrl, advertisedHost: standIn.advertisedHost, mqttPort: standIn.mqttPort, stateDir: standIn.stateDir, region: flags.region, throttle: flags.throttle, faultRate: flags.faultRate, ...standIn.registry.counts() },
         'elf local is ready',
       );
       await new Promise<void>((resolve) => {
