@@ -19,7 +19,7 @@ export const QUICK = {
   standInFleet: [10],
   duration: 5,
   megabytes: 16,
-  things: 20,
+  things: 10,
 };
 
 export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS="...")

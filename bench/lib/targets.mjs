@@ -20,7 +20,7 @@ export function evaluateTargets(results) {
         const ratio = elf.msgsPerSec / peer.msgsPerSec;
         t.push({
           target: `S1 QoS ${qos}: ≥ ${factor}× ${peerName.split(' (')[0]}`,
-          measured: `${elf.standIn ? '(stand-in) ' : ''}${int(elf.msgsPerSec)} vs ${int(peer.msgsPerSec)} msg/s = ${ratio.toFixed(2)}×`,
+          measured: `${elf.standIn ? '(stand-in) ' : ''}${int(elf.msgsPerSec)} vs ${int(peer.msgsPerSec)} msg/s = ${ratio.toFixed(3)}×`,
           met: verdict(elf, ratio >= factor),
         });
       }

@@ -56,7 +56,7 @@ export async function scenario4(ctx, opts) {
         const args = [ELF, command, ...(command === 'create' ? [String(n)] : []), '--endpoint-url', local.url, '--state-dir', stateDir];
         // without quotas there is nothing to pace for: measure elf's own speed
         if (!throttle && ctx.elf[command].has('--no-pacing')) args.push('--no-pacing');
-        const w = watched(process.execPath, args, { cwd: ROOT, env, timeoutMs: Math.max(600_000, (n / bound.rate) * 3000) });
+        const w = watched(process.execPath, args, { cwd: ROOT, env, timeoutMs: Math.max(1_800_000, (n / bound.rate) * 3000) });
         const r = await w.done;
         const line = parseProvisionLine(r.stdout);
         const seconds = r.wallMs / 1000;
