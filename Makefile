@@ -52,8 +52,8 @@ test: node_modules ## install, build, typecheck, lint and run the whole test sui
 	npm run lint
 	npm test
 
-bench: dist ## run the benchmarks (see BENCHMARKS.md)
-	npm run bench
+bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" (see BENCHMARKS.md)
+	node bench/run.mjs $(ARGS)
 
 # ---- the whole flow --------------------------------------------------------------------------
 bootstrap: dist ## create THINGS things and stream SAMPLE_FILE for DURATION seconds (AWS with credentials, else the local stand-in)

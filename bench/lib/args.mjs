@@ -1,0 +1,112 @@
+// Command-line flags of `npm run bench` (pure: argv in, options out; errors name the flag).
+
+export const FULL = {
+  scenarios: [1, 2, 3, 4],
+  lines: 200_000, // scenario 1
+  qos: [0, 1], // scenario 1
+  fleet: [100, 1_000, 10_000], // scenario 2, against mosquitto
+  standInFleet: [100, 1_000], // scenario 2, against the stand-in (elf local)
+  duration: 60, // scenario 2, seconds
+  megabytes: 1024, // scenario 3
+  things: 1_000, // scenario 4
+};
+
+export const QUICK = {
+  scenarios: [1, 2, 3, 4],
+  lines: 5_000,
+  qos: [0, 1],
+  fleet: [10],
+  standInFleet: [10],
+  duration: 5,
+  megabytes: 16,
+  things: 10,
+};
+
+export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS="...")
+  --scenario <list>    scenarios to run, e.g. 1,2 (default 1,2,3,4)
+                         1 one connection as fast as it goes   2 fleet scale
+                         3 peak RSS streaming a big file        4 provisioning create/clean
+  --quick              tiny sizes (a smoke run in under a minute)
+  --lines <n>          scenario 1: lines in the JSONL file (default 200000)
+  --qos <list>         scenario 1: QoS levels (default 0,1)
+  --fleet <list>       scenario 2: fleet sizes against mosquitto (default 100,1000,10000)
+  --stand-in-fleet <list>  scenario 2: fleet sizes against elf local (default 100,1000; 0 = none)
+  --duration <s>       scenario 2: seconds of sending (default 60)
+  --mb <n>             scenario 3: size of the JSONL file in MB (default 1024)
+  --things <n>         scenario 4: things to create and clean (default 1000)
+  --out <file>         JSON results file (default bench/out/results-<time>.json)
+  -h, --help           this text`;
+
+function list(flag, v) {
+  const items = String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const nums = items.map(Number);
+  if (items.length === 0 || nums.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${flag}: expected a comma-separated list of whole numbers, got "${v}"`);
+  return nums;
+}
+
+function positive(flag, v) {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got "${v}"`);
+  return n;
+}
+
+/** Parses argv (without node and script); throws Error with a one-line message on bad input. */
+export function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const o = { ...(quick ? QUICK : FULL), quick, out: undefined, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: missing value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      case '--scenario':
+      case '--scenarios': {
+        const s = list(flag, value());
+        if (s.some((n) => n < 1 || n > 4)) throw new Error(`${flag}: scenarios are 1, 2, 3 and 4`);
+        o.scenarios = [...new Set(s)].sort();
+        break;
+      }
+      case '--lines':
+        o.lines = Math.round(positive(flag, value()));
+        break;
+      case '--qos': {
+        const q = list(flag, value());
+        if (q.some((n) => n > 1)) throw new Error(`${flag}: QoS is 0 or 1`);
+        o.qos = q;
+        break;
+      }
+      case '--fleet':
+        o.fleet = list(flag, value()).filter((n) => n > 0);
+        break;
+      case '--stand-in-fleet':
+        o.standInFleet = list(flag, value()).filter((n) => n > 0);
+        break;
+      case '--duration':
+        o.duration = positive(flag, value());
+        break;
+      case '--mb':
+        o.megabytes = positive(flag, value());
+        break;
+      case '--things':
+        o.things = Math.round(positive(flag, value()));
+        break;
+      case '--out':
+        o.out = value();
+        break;
+      default:
+        throw new Error(`unknown option ${a} (run with --help for usage)`);
+    }
+  }
+  return o;
+}
