@@ -20,6 +20,8 @@ LOCAL_MQTT_PORT ?= 8883## the stand-in's MQTT port when bootstrap starts it
 export ELF_LOCAL_URL := http://127.0.0.1:$(LOCAL_PORT)
 
 ELF := node bin/elf.js
+# in a compose service: wait (up to 60 s) until elf has a target, e.g. the `local` service is up
+COMPOSE_WAIT := i=0; until node /app/bin/elf.js target >/dev/null 2>&1; do i=$$((i+1)); [ $$i -ge 60 ] && break; sleep 1; done;
 SAMPLE := $(firstword $(wildcard data/$(SAMPLE_FILE).json data/$(SAMPLE_FILE) data/$(SAMPLE_FILE).csv $(SAMPLE_FILE)))
 
 node_modules: package.json package-lock.json
@@ -74,17 +76,16 @@ bootstrap-native: dist
 	$(ELF) send --json-message $(SAMPLE) --duration $(DURATION) --interval $(INTERVAL) --qos $(QOS) --topic $(TOPIC) --state-dir $(STATE_DIR) $(SEND_ARGS)
 
 bootstrap-compose:
-	@touch .env; mkdir -p $(STATE_DIR) $(LOCAL_DIR)
-	@if $(ELF) target --state-dir $(STATE_DIR) 2>/dev/null | grep -qv '^local'; then \
-	  THINGS=$(THINGS) SAMPLE_FILE=$(SAMPLE_FILE) DURATION=$(DURATION) docker compose run --rm elf; \
-	else \
-	  docker compose --profile local up -d local && \
-	  THINGS=$(THINGS) SAMPLE_FILE=$(SAMPLE_FILE) DURATION=$(DURATION) docker compose run --rm -e AWS_ENDPOINT_URL_IOT=http://local:4580 elf; \
-	fi
+	@touch .env; mkdir -p $(STATE_DIR) $(LOCAL_DIR) && touch $(LOCAL_DIR)/compose
+	ELF_UID=$$(id -u) ELF_GID=$$(id -g) THINGS=$(THINGS) SAMPLE=$(SAMPLE) DURATION=$(DURATION) \
+	  docker compose up --build --exit-code-from elf
 
 clean: ## remove the things (AWS or stand-in), the fleet state, and the stand-in bootstrap started; safe to run twice
-	@if [ -e $(STATE_DIR) ]; then $(MAKE) --no-print-directory dist >/dev/null && $(ELF) clean --state-dir $(STATE_DIR); fi
-	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then docker compose --profile local down 2>/dev/null || true; fi
+	@if [ -f $(LOCAL_DIR)/compose ]; then \
+	  echo "make: cleaning up what Docker Compose made"; \
+	  ELF_UID=$$(id -u) ELF_GID=$$(id -g) docker compose run --rm elf "$(COMPOSE_WAIT) node /app/bin/elf.js clean" && \
+	  docker compose down && rm -f $(LOCAL_DIR)/compose && touch $(LOCAL_DIR)/bootstrap-started; \
+	elif [ -e $(STATE_DIR) ]; then $(MAKE) --no-print-directory dist >/dev/null && $(ELF) clean --state-dir $(STATE_DIR); fi
 	@$(MAKE) --no-print-directory local-stop
 	@if [ -f $(LOCAL_DIR)/bootstrap-started ]; then rm -rf $(LOCAL_DIR); echo "make: removed the stand-in's state $(LOCAL_DIR)"; fi
 	@echo "make: clean"
