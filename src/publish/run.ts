@@ -166,6 +166,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
         case 'interrupted':
           st.connected = false;
           st.interruptions++;
+          if (opts.qos === 1) st.maybeDuplicated += Math.max(0, st.sent - st.acked - st.failed);
           connectedNow--;
           if (connectedNow === 0) lastUpMs = clock.now();
           lastInterruptError = e.error;

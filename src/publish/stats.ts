@@ -20,6 +20,11 @@ export class ThingStats {
   connectMs: number | undefined;
   connectAttempts = 0;
   interruptions = 0;
+  /**
+   * QoS 1: messages sent but not yet acknowledged when a connection dropped. The client resends them
+   * (with DUP) after it reconnects, so the broker may have them twice: an upper bound on duplicates.
+   */
+  maybeDuplicated = 0;
   connected = false;
   lastError: string | undefined;
   readonly latency = new LatencyHistogram();

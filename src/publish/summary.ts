@@ -57,8 +57,12 @@ export interface SendSummary {
   latencyMs: Latency | null;
   /** input lines the source could not turn into messages (first pass) */
   skippedLines: SkipReport;
-  /** duplicates are not visible to a publisher (a resend after reconnect carries DUP); null = unknown */
-  duplicates: null;
+  /**
+   * A publisher cannot see duplicates, but it knows how many QoS 1 messages were in flight when a
+   * connection dropped (resent with DUP after the reconnect): at most that many arrive twice.
+   * null at QoS 0 (never resent).
+   */
+  duplicates: { atMost: number } | null;
   /** readers that fell out of the shared window and read the input privately */
   fallbackReaders: number;
   perThing: ThingSummary[];
@@ -118,7 +122,7 @@ export function summarize(input: SummaryInput): SendSummary {
     msgsPerSec: input.sendingMs > 0 ? round((totals.acked * 1000) / input.sendingMs) : 0,
     latencyMs: p50 === undefined || p99 === undefined ? null : { p50: round(p50, 2), p99: round(p99, 2), max: round(hist.max, 2) },
     skippedLines: input.skipped,
-    duplicates: null,
+    duplicates: input.qos === 1 ? { atMost: input.stats.reduce((a, st) => a + st.maybeDuplicated, 0) } : null,
     fallbackReaders: input.fallbacks,
     perThing,
   };
@@ -145,6 +149,9 @@ export function renderText(s: SendSummary, opts: { maxRows?: number } = {}): str
     `messages: ${fmt(t.sent)} sent, ${fmt(t.acked)} ${ackWord}, ${fmt(t.failed)} failed, ${fmt(t.unacked)} un${ackWord}, ${fmt(t.skipped)} skipped, ${fmt(t.late)} late (>100 ms)`,
   );
   lines.push(`rate: ${fmt(s.msgsPerSec)} msg/s` + (s.latencyMs ? `; ack latency p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms` : ''));
+  if (s.duplicates && s.duplicates.atMost > 0) {
+    lines.push(`duplicates: at most ${fmt(s.duplicates.atMost)} (messages in flight when a connection dropped, resent after it came back)`);
+  }
   lines.push(`connect: ${s.allConnectedMs === null ? `${fmt(s.things - s.connected)} never connected` : `all connected in ${(s.allConnectedMs / 1000).toFixed(2)} s`}`);
   if (s.skippedLines.count > 0) {
     lines.push(`skipped input lines: ${fmt(s.skippedLines.count)}`);

@@ -36,7 +36,7 @@ describe('shapePayload', () => {
 describe('summary', () => {
   it('totals the things and renders text, JSON-able data and a status line', () => {
     const a = new ThingStats('thing_0');
-    Object.assign(a, { scheduled: 10, sent: 10, acked: 9, failed: 1, connectMs: 120 });
+    Object.assign(a, { scheduled: 10, sent: 10, acked: 9, failed: 1, connectMs: 120, maybeDuplicated: 3 });
     a.latency.record(5);
     const b = new ThingStats('thing_1');
     Object.assign(b, { scheduled: 4, sent: 3, acked: 2, skipped: 1, connectMs: undefined, lastError: 'TLS handshake failed' });
@@ -60,6 +60,8 @@ describe('summary', () => {
     const text = renderText(s);
     expect(text).toMatch(/13 sent, 11 acked, 1 failed/);
     expect(text).toMatch(/line 7: invalid JSON/);
+    expect(s.duplicates).toEqual({ atMost: 3 });
+    expect(text).toMatch(/duplicates: at most 3 /);
     expect(text).toMatch(/thing_1 .* TLS handshake failed/);
     expect(JSON.parse(JSON.stringify(s)).perThing).toHaveLength(2);
     expect(
