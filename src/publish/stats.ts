@@ -22,7 +22,7 @@ export class ThingStats {
   interruptions = 0;
   /**
    * QoS 1: messages sent but not yet acknowledged when a connection dropped. The client resends them
-   * (with DUP) after it reconnects, so the broker may have them twice: an upper bound on duplicates.
+   * (with DUP) after it reconnects, so the broker may get them twice.
    */
   maybeDuplicated = 0;
   connected = false;

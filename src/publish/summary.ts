@@ -59,10 +59,10 @@ export interface SendSummary {
   skippedLines: SkipReport;
   /**
    * A publisher cannot see duplicates, but it knows how many QoS 1 messages were in flight when a
-   * connection dropped (resent with DUP after the reconnect): at most that many arrive twice.
-   * null at QoS 0 (never resent).
+   * connection dropped and were resent (with DUP) after the reconnect: each of those may arrive twice.
+   * (Brokers and subscribers can add redeliveries of their own.) null at QoS 0, which never resends.
    */
-  duplicates: { atMost: number } | null;
+  duplicates: { possible: number } | null;
   /** readers that fell out of the shared window and read the input privately */
   fallbackReaders: number;
   perThing: ThingSummary[];
@@ -122,7 +122,7 @@ export function summarize(input: SummaryInput): SendSummary {
     msgsPerSec: input.sendingMs > 0 ? round((totals.acked * 1000) / input.sendingMs) : 0,
     latencyMs: p50 === undefined || p99 === undefined ? null : { p50: round(p50, 2), p99: round(p99, 2), max: round(hist.max, 2) },
     skippedLines: input.skipped,
-    duplicates: input.qos === 1 ? { atMost: input.stats.reduce((a, st) => a + st.maybeDuplicated, 0) } : null,
+    duplicates: input.qos === 1 ? { possible: input.stats.reduce((a, st) => a + st.maybeDuplicated, 0) } : null,
     fallbackReaders: input.fallbacks,
     perThing,
   };
@@ -149,8 +149,8 @@ export function renderText(s: SendSummary, opts: { maxRows?: number } = {}): str
     `messages: ${fmt(t.sent)} sent, ${fmt(t.acked)} ${ackWord}, ${fmt(t.failed)} failed, ${fmt(t.unacked)} un${ackWord}, ${fmt(t.skipped)} skipped, ${fmt(t.late)} late (>100 ms)`,
   );
   lines.push(`rate: ${fmt(s.msgsPerSec)} msg/s` + (s.latencyMs ? `; ack latency p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms` : ''));
-  if (s.duplicates && s.duplicates.atMost > 0) {
-    lines.push(`duplicates: at most ${fmt(s.duplicates.atMost)} (messages in flight when a connection dropped, resent after it came back)`);
+  if (s.duplicates && s.duplicates.possible > 0) {
+    lines.push(`possible duplicates: ${fmt(s.duplicates.possible)} (in flight when a connection dropped, resent after it came back)`);
   }
   lines.push(`connect: ${s.allConnectedMs === null ? `${fmt(s.things - s.connected)} never connected` : `all connected in ${(s.allConnectedMs / 1000).toFixed(2)} s`}`);
   if (s.skippedLines.count > 0) {

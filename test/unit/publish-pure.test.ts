@@ -60,8 +60,8 @@ describe('summary', () => {
     const text = renderText(s);
     expect(text).toMatch(/13 sent, 11 acked, 1 failed/);
     expect(text).toMatch(/line 7: invalid JSON/);
-    expect(s.duplicates).toEqual({ atMost: 3 });
-    expect(text).toMatch(/duplicates: at most 3 /);
+    expect(s.duplicates).toEqual({ possible: 3 });
+    expect(text).toMatch(/possible duplicates: 3 /);
     expect(text).toMatch(/thing_1 .* TLS handshake failed/);
     expect(JSON.parse(JSON.stringify(s)).perThing).toHaveLength(2);
     expect(

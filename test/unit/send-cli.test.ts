@@ -93,7 +93,7 @@ describe('resolveMqttTarget', () => {
 
 describe('send outcome → exit code', () => {
   const summary = (over: Partial<SendSummary>): SendSummary =>
-    ({ protocol: '3.1.1', qos: 1, things: 1, connected: 1, stopReason: 'end-of-input', elapsedMs: 1, allConnectedMs: 1, drainMs: 0, totals: { scheduled: 1, sent: 1, acked: 1, failed: 0, unacked: 0, skipped: 0, late: 0 }, msgsPerSec: 1, latencyMs: null, skippedLines: { count: 0, examples: [] }, duplicates: { atMost: 0 }, fallbackReaders: 0, perThing: [], ...over }) as SendSummary;
+    ({ protocol: '3.1.1', qos: 1, things: 1, connected: 1, stopReason: 'end-of-input', elapsedMs: 1, allConnectedMs: 1, drainMs: 0, totals: { scheduled: 1, sent: 1, acked: 1, failed: 0, unacked: 0, skipped: 0, late: 0 }, msgsPerSec: 1, latencyMs: null, skippedLines: { count: 0, examples: [] }, duplicates: { possible: 0 }, fallbackReaders: 0, perThing: [], ...over }) as SendSummary;
   it('0 when something was delivered; 130 interrupted; 1 gave up, bad input, nothing delivered', () => {
     expect(outcome(summary({}))).toBeUndefined();
     expect(outcome(summary({ stopReason: 'aborted' }))?.exitCode).toBe(130);
