@@ -73,9 +73,9 @@ export async function prepareElf(ctx) {
         const args = [ELF, 'send', '--state-dir', fleetDir, fileFlag, file, '--qos', String(qos), '--interval', String(interval)];
         if (!local) args.push(has('--mqtt-endpoint') ? '--mqtt-endpoint' : '--endpoint', `${ctx.broker.host}:${ctx.broker.port}`, has('--ca-file') ? '--ca-file' : '--ca', ctx.broker.caFile);
         if (topic) args.push('--topic', topic);
-        // `elf send` stops after --duration (default 120 s): a stream to the end of the file gets a year
+        // `elf send` stops after --duration (default 120 s): a stream to the end of the file gets a day
         if (duration !== undefined) args.push('--duration', String(duration));
-        else if (loop === false) args.push('--duration', '31536000');
+        else if (loop === false) args.push('--duration', '86400');
         if (loop === false && has('--no-loop')) args.push('--no-loop');
         if (connectRate && has('--connect-rate')) args.push('--connect-rate', String(connectRate));
         if (has('--json')) args.push('--json');
