@@ -3,6 +3,7 @@
 // certificates come from the bench's CA. RSA-2048 keys cost ≈ 80 ms each here (reference §10),
 // so a fleet reuses a small pool of certificates: mosquitto does not tie certificates to client
 // ids, and the TLS handshake costs the same with any of them.
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,20 @@ export async function writeFleet(dir, { things, pool, prefix = 'thing_', topicRo
     await copyFile(c.certPath, join(dir, files.cert));
     await writeFile(join(dir, files.publicKey), c.publicKeyPem, { mode: 0o644 });
     await copyFile(c.keyPath, join(dir, files.privateKey));
-    records.push({ name, certificateId: undefined, principalAttached: true, policyAttached: true, files });
+    // every field a complete thing has (src/fleet/types.ts isComplete): mosquitto checks none of them
+    const certificateId = createHash('sha256').update(name).digest('hex');
+    const arn = (kind) => `arn:aws:iot:us-east-1:000000000000:${kind}`;
+    records.push({
+      name,
+      thingArn: arn(`thing/${name}`),
+      certificateId,
+      certificateArn: arn(`cert/${certificateId}`),
+      policyName: `${name}-policy`,
+      policyArn: arn(`policy/${name}-policy`),
+      principalAttached: true,
+      policyAttached: true,
+      files,
+    });
   }
   const state = { version: 1, target: { region: 'us-east-1', local: false }, prefix, topicRoot, things: records };
   await writeFile(join(dir, 'things.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
@@ -54,10 +68,14 @@ export async function prepareElf(ctx) {
       label: 'elf send',
       engine: false,
       args: ({ fleetDir, file, topic, qos, interval, duration, loop, connectRate, local }) => {
-        const args = [ELF, 'send', '--state-dir', fleetDir, '--file', file, '--qos', String(qos), '--interval', String(interval)];
+        // the input file: `--json-message <file>` on the CLI (`--file` in early drafts)
+        const fileFlag = has('--json-message') ? '--json-message' : '--file';
+        const args = [ELF, 'send', '--state-dir', fleetDir, fileFlag, file, '--qos', String(qos), '--interval', String(interval)];
         if (!local) args.push(has('--mqtt-endpoint') ? '--mqtt-endpoint' : '--endpoint', `${ctx.broker.host}:${ctx.broker.port}`, has('--ca-file') ? '--ca-file' : '--ca', ctx.broker.caFile);
         if (topic) args.push('--topic', topic);
+        // `elf send` stops after --duration (default 120 s): a stream to the end of the file gets a day
         if (duration !== undefined) args.push('--duration', String(duration));
+        else if (loop === false) args.push('--duration', '86400');
         if (loop === false && has('--no-loop')) args.push('--no-loop');
         if (connectRate && has('--connect-rate')) args.push('--connect-rate', String(connectRate));
         if (has('--json')) args.push('--json');

@@ -1,5 +1,6 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS } from './types.js';
+import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, errorText, pemText, sleep, withTimeout } from './shared.js';
 
 /**
@@ -7,6 +8,7 @@ import { ConnectionBase, abortError, errorText, pemText, sleep, withTimeout } fr
  * persistent session (clean_session false) so that unacknowledged QoS 1 publishes are sent again
  * after a reconnect; the CRT reconnects by itself after an interruption, but "a failure during
  * initial connect would halt reconnects" (SDK MQTT5 user guide), so connect() retries itself.
+ * QoS 0 publishes pass a gate that bounds what the CRT holds unsent (qos0-gate.ts).
  */
 export class Mqtt311Connection extends ConnectionBase implements DeviceConnection {
   readonly protocol = '3.1.1' as const;
@@ -15,6 +17,9 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   private everConnected = false;
   private closed = false;
   private attempt: Promise<boolean> | undefined;
+  private readonly gate = new Qos0Gate();
+  /** QoS 0 publishes the gate holds back (at most the caller's window of them) */
+  private readonly waiting: Array<{ bytes: number; go: () => void; fail: (e: Error) => void }> = [];
 
   constructor(
     client: mqtt.MqttClient,
@@ -93,7 +98,36 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   }
 
   async publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
-    await this.conn.publish(topic, payload, qos === 1 ? mqtt.QoS.AtLeastOnce : mqtt.QoS.AtMostOnce);
+    if (qos === 1) {
+      await this.conn.publish(topic, payload, mqtt.QoS.AtLeastOnce);
+      return;
+    }
+    if (this.closed) throw new Error('the connection is closed');
+    // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise
+    const bytes = topic.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+    if (this.waiting.length === 0 && this.gate.canSend(bytes)) return this.sendQos0(topic, payload, bytes);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ bytes, go: () => this.sendQos0(topic, payload, bytes).then(resolve, reject), fail: reject });
+    });
+  }
+
+  private async sendQos0(topic: string, payload: string | Buffer, bytes: number): Promise<void> {
+    const sync = this.gate.sent(bytes);
+    if (sync === undefined) {
+      await this.conn.publish(topic, payload, mqtt.QoS.AtMostOnce);
+      return;
+    }
+    try {
+      await this.conn.publish(topic, payload, mqtt.QoS.AtLeastOnce);
+    } finally {
+      this.gate.settled(sync);
+      this.pump();
+    }
+  }
+
+  /** hands waiting QoS 0 publishes to the client, in order, as far as the gate lets them */
+  private pump(): void {
+    while (this.waiting.length > 0 && this.gate.canSend(this.waiting[0]!.bytes)) this.waiting.shift()!.go();
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
@@ -108,6 +142,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    for (const w of this.waiting.splice(0)) w.fail(new Error('the connection is closed'));
     // never release the native connection under an attempt in flight
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT

@@ -73,6 +73,8 @@ export interface SendDeps {
 }
 
 const MAX_PENDING_CONNECTS = 500;
+/** the longest delay setTimeout honours */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `elf send`: one connection per thing with its own certificate, connections ramped at
@@ -118,8 +120,14 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const onUserAbort = () => halt('aborted');
   if (deps.signal?.aborted) halt('aborted');
   deps.signal?.addEventListener('abort', onUserAbort, { once: true });
-  const durationTimer =
-    spec.durationMs === undefined ? undefined : setTimeout(() => halt('duration'), Math.max(0, spec.durationMs));
+  // setTimeout fires at once for delays over 2^31−1 ms (24.8 days; `--duration` allows a year):
+  // long durations re-arm in steps
+  let durationTimer: NodeJS.Timeout | undefined;
+  const armDuration = (ms: number) => {
+    const step = Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    durationTimer = setTimeout(() => (ms > MAX_TIMER_MS ? armDuration(ms - MAX_TIMER_MS) : halt('duration')), step);
+  };
+  if (spec.durationMs !== undefined) armDuration(spec.durationMs);
 
   // connection health for give-up
   let connectedNow = 0;

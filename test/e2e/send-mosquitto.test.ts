@@ -65,6 +65,23 @@ describe('elf send engine against mosquitto (mTLS)', () => {
     }
   });
 
+  it('QoS 0 on 3.1.1 as fast as it goes, through the sync-point gate: every line in order; a year-long --duration ends at end of input', async () => {
+    const lines = jsonl(3000, 'q0');
+    const sub = await collect(broker, 't9/#');
+    try {
+      const t0 = Date.now();
+      // 31,536,000 s overflows setTimeout (it fired at once and the drain then waited a year)
+      const summary = await runSend(base('t9', { devices: base('t9').devices.slice(0, 1), qos: 0, interval: 0, duration: 31_536_000 }), { source: linesSource(lines), logger });
+      expect(summary.stopReason).toBe('end-of-input');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(summary.totals).toMatchObject({ sent: 3000, acked: 3000, failed: 0 });
+      await sub.waitForCount(3000);
+      expect(sub.messages.map((m) => m.payload.toString())).toEqual(lines);
+    } finally {
+      await sub.close();
+    }
+  });
+
   it('--duration 3 --interval 0.5: 5 to 7 messages per thing, ends within a second of 3 s', async () => {
     const sub = await collect(broker, 't2/#');
     try {
