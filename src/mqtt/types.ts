@@ -58,9 +58,11 @@ export interface DeviceConnection {
    */
   connect(signal?: AbortSignal): Promise<void>;
   /**
-   * Resolves when the broker acknowledged the message (QoS 1, PUBACK) or when it was written
-   * (QoS 0); rejects when the client gives it up. While disconnected, QoS 1 publishes are queued and
-   * sent (again) after reconnecting.
+   * Resolves when the broker acknowledged the message (QoS 1, PUBACK) or, at QoS 0, when the client
+   * took it (MQTT 5: written; MQTT 3.1.1: queued, with backpressure from qos0-gate.ts, which sends one
+   * message in 128 of a QoS 0 stream at QoS 1 so that its PUBACK proves the rest arrived); rejects
+   * when the client gives it up. While disconnected, QoS 1 publishes are queued and sent (again)
+   * after reconnecting.
    */
   publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void>;
   subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void>;
