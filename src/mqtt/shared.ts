@@ -23,19 +23,7 @@ export function abortError(): Error {
   return e;
 }
 
-/** Sleeps ms, resolving early (not rejecting) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+export { sleep } from '../sleep.js';
 
 /** Resolves with the promise's value, or with `fallback` after ms. */
 export function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
