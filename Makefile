@@ -28,7 +28,8 @@ node_modules: package.json package-lock.json
 	npm ci
 	@touch node_modules
 
-dist: node_modules $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+# node_modules is order-only: tools write caches into it, which must not make dist look stale
+dist: $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json | node_modules
 	npm run build
 	@touch dist
 

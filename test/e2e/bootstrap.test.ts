@@ -44,7 +44,8 @@ describe.skipIf(!hasMosquittoSub)('make bootstrap / make clean (native, no crede
   });
 
   function make(args: string[], timeoutMs = 120_000) {
-    const r = spawnSync('make', ['--no-print-directory', ...args], { cwd: work, env: cleanEnv(), encoding: 'utf8', timeout: timeoutMs });
+    // -o: use the dist/ and node_modules/ the suite runs with; never rebuild them under other tests' feet
+    const r = spawnSync('make', ['--no-print-directory', '-o', 'dist', '-o', 'node_modules', ...args], { cwd: work, env: cleanEnv(), encoding: 'utf8', timeout: timeoutMs });
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
   }
 
