@@ -36,7 +36,7 @@ function hostName(v: string): string {
 
 export function localCommand(): Command {
   return new Command('local')
-    .description('run the local IoT Core stand-in (control-plane API, local CA) in the foreground; Ctrl-C stops it')
+    .description('run the local IoT Core stand-in (control-plane API, mTLS MQTT broker, local CA) in the foreground; Ctrl-C stops it')
     .option('--host <host>', 'address to listen on (0.0.0.0 = every interface, e.g. in a container)', nonEmpty('--host'), '127.0.0.1')
     .option(
       '--advertise-host <name>',
