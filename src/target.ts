@@ -1,4 +1,3 @@
-import { IoTClient } from '@aws-sdk/client-iot';
 import { ElfError } from './errors.js';
 import type { FleetTarget } from './fleet/types.js';
 
@@ -195,6 +194,8 @@ export async function probeEndpoint(url: string, timeoutMs = 3_000): Promise<Pro
 
 /** Runs the standard AWS credential chain (env, .env already merged, profile, SSO, IMDS…) and the SDK's region lookup. */
 export async function checkCredentialChain(profile: string | undefined): Promise<{ found: boolean; error?: string; region?: string }> {
+  // loaded on use: the AWS SDK takes a fifth of a second to load, and most runs never need it
+  const { IoTClient } = await import('@aws-sdk/client-iot');
   const client = new IoTClient(profile ? { profile } : {});
   try {
     let region: string | undefined;

@@ -1,5 +1,6 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
-import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS } from './types.js';
+import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
+import { crtPublish } from './crt-publish.js';
 import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, errorText, pemText, sleep, withTimeout } from './shared.js';
 
@@ -18,8 +19,9 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   private closed = false;
   private attempt: Promise<boolean> | undefined;
   private readonly gate = new Qos0Gate();
-  /** QoS 0 publishes the gate holds back (at most the caller's window of them) */
-  private readonly waiting: Array<{ bytes: number; go: () => void; fail: (e: Error) => void }> = [];
+  /** QoS 0 publishes the gate holds back (at most the caller's window of them), oldest at `waitingHead` */
+  private waiting: Array<{ topic: string; payload: string | Buffer; bytes: number; done: SendDone } | undefined> = [];
+  private waitingHead = 0;
 
   constructor(
     client: mqtt.MqttClient,
@@ -97,37 +99,40 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     }
   }
 
-  async publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
-    if (qos === 1) {
-      await this.conn.publish(topic, payload, mqtt.QoS.AtLeastOnce);
-      return;
-    }
-    if (this.closed) throw new Error('the connection is closed');
-    // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise
-    const bytes = topic.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
-    if (this.waiting.length === 0 && this.gate.canSend(bytes)) return this.sendQos0(topic, payload, bytes);
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ bytes, go: () => this.sendQos0(topic, payload, bytes).then(resolve, reject), fail: reject });
-    });
+  publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.send(topic, payload, qos, (error) => (error === undefined ? resolve() : reject(new Error(error)))));
   }
 
-  private async sendQos0(topic: string, payload: string | Buffer, bytes: number): Promise<void> {
+  send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
+    if (qos === 1) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, done);
+    if (this.closed) return done('the connection is closed');
+    // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise.
+    // A string's length stands for its bytes (exact for ASCII; the gate's bounds are soft anyway).
+    const bytes = topic.length + payload.length;
+    if (this.waitingHead === this.waiting.length && this.gate.canSend(bytes)) return this.sendQos0(topic, payload, bytes, done);
+    this.waiting.push({ topic, payload, bytes, done });
+  }
+
+  private sendQos0(topic: string, payload: string | Buffer, bytes: number, done: SendDone): void {
     const sync = this.gate.sent(bytes);
-    if (sync === undefined) {
-      await this.conn.publish(topic, payload, mqtt.QoS.AtMostOnce);
-      return;
-    }
-    try {
-      await this.conn.publish(topic, payload, mqtt.QoS.AtLeastOnce);
-    } finally {
+    if (sync === undefined) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtMostOnce, done);
+    crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, (error) => {
       this.gate.settled(sync);
+      done(error);
       this.pump();
-    }
+    });
   }
 
   /** hands waiting QoS 0 publishes to the client, in order, as far as the gate lets them */
   private pump(): void {
-    while (this.waiting.length > 0 && this.gate.canSend(this.waiting[0]!.bytes)) this.waiting.shift()!.go();
+    while (this.waitingHead < this.waiting.length) {
+      const w = this.waiting[this.waitingHead]!;
+      if (!this.gate.canSend(w.bytes)) return;
+      this.waiting[this.waitingHead++] = undefined;
+      this.sendQos0(w.topic, w.payload, w.bytes, w.done);
+    }
+    this.waiting = [];
+    this.waitingHead = 0;
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
@@ -142,7 +147,10 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
-    for (const w of this.waiting.splice(0)) w.fail(new Error('the connection is closed'));
+    const waiting = this.waiting.slice(this.waitingHead);
+    this.waiting = [];
+    this.waitingHead = 0;
+    for (const w of waiting) w!.done('the connection is closed');
     // never release the native connection under an attempt in flight
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT

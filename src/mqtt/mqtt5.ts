@@ -1,5 +1,5 @@
 import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
-import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS } from './types.js';
+import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
 import { ConnectionBase, abortError, errorText, pemText, withTimeout } from './shared.js';
 
 /** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour, §2.2). */
@@ -128,6 +128,13 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     });
     // a PUBACK reason code >= 0x80 is a refusal (MQTT 5 §3.4.2.1)
     if (res && res.reasonCode >= 128) throw new Error(`the broker refused the message (PUBACK reason ${res.reasonCode})`);
+  }
+
+  send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
+    this.publish(topic, payload, qos).then(
+      () => done(undefined),
+      (e: unknown) => done(errorText(e)),
+    );
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {

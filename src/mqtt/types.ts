@@ -46,6 +46,9 @@ export type ConnectionEvent =
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 
+/** Called once per message sent with send(): undefined when it completed, else why it failed. */
+export type SendDone = (error: string | undefined) => void;
+
 export interface DeviceConnection {
   readonly clientId: string;
   readonly protocol: Protocol;
@@ -65,6 +68,11 @@ export interface DeviceConnection {
    * after reconnecting.
    */
   publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void>;
+  /**
+   * publish() with a callback instead of a promise: the hot path of `elf send`, which publishes
+   * tens of thousands of messages a second on one connection. `done` may be called synchronously.
+   */
+  send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void;
   subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void>;
   /** Disconnects (bounded by timeoutMs, default 5 s) and releases native resources. Idempotent. */
   close(timeoutMs?: number): Promise<void>;

@@ -61,18 +61,16 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
     const t0 = clock.now();
     stats.sent++;
     stats.inflight++;
-    conn.publish(ctx.topic, payload, ctx.qos).then(
-      () => {
+    conn.send(ctx.topic, payload, ctx.qos, (error) => {
+      if (error === undefined) {
         stats.acked++;
         if (ctx.qos === 1) stats.latency.record(clock.now() - t0);
-        settled();
-      },
-      (e: unknown) => {
+      } else {
         stats.failed++;
-        stats.lastError = e instanceof Error ? e.message : String(e);
-        settled();
-      },
-    );
+        stats.lastError = error;
+      }
+      settled();
+    });
   };
   // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
   const wake = () => {

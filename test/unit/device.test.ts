@@ -29,6 +29,10 @@ function fakeConnection(clock: Clock, log: Array<{ at: number; payload: string }
     publish: async (_topic, payload) => {
       log.push({ at: clock.now(), payload: String(payload) });
     },
+    send: (_topic, payload, _qos, done) => {
+      log.push({ at: clock.now(), payload: String(payload) });
+      queueMicrotask(() => done(undefined));
+    },
     subscribe: async () => {},
     close: async () => {},
     on: () => {},

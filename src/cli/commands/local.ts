@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { createLogger } from '../../log.js';
-import { startStandIn } from '../../local/server.js';
 import { decimal, integer, nonEmpty } from '../parse.js';
 
 interface LocalFlags {
@@ -53,6 +52,8 @@ export function localCommand(): Command {
     .option('--fault-seed <n>', 'seed for --fault-rate, for a repeatable sequence of faults', integer(0, 2 ** 32 - 1))
     .action(async (flags: LocalFlags) => {
       const log = createLogger();
+      // loaded on use, so that other commands do not pay for the stand-in's modules
+      const { startStandIn } = await import('../../local/server.js');
       const standIn = await startStandIn({ ...flags, logger: log });
       const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
       const shown = rel.startsWith('..') ? standIn.stateDir : rel;
