@@ -14,6 +14,8 @@ import { writeJsonl } from '../lib/data.mjs';
 
 /** new connections per second asked of elf: AWS's per-account connect quota (reference §2.2) */
 const CONNECT_RATE = 500;
+/** `elf send --json` lists every thing: about 300 bytes each, 3 MB at 10,000 things */
+const ELF_SUMMARY_MAX = 64 << 20;
 
 function lastJson(text) {
   const t = text.trim();
@@ -104,7 +106,7 @@ export async function scenario2(ctx, opts) {
             things: n,
             duration,
             counter,
-            run: () => watched(process.execPath, ctx.elfSend.args({ fleetDir, file, topic, qos: 1, interval: 1, duration, connectRate: CONNECT_RATE }), { cwd: ROOT, timeoutMs }),
+            run: () => watched(process.execPath, ctx.elfSend.args({ fleetDir, file, topic, qos: 1, interval: 1, duration, connectRate: CONNECT_RATE }), { cwd: ROOT, timeoutMs, keep: ELF_SUMMARY_MAX }),
           }),
         );
       } else {
@@ -147,7 +149,7 @@ export async function scenario2(ctx, opts) {
               brokerName: 'elf local',
               things: n,
               duration,
-              run: () => watched(process.execPath, ctx.elfSend.args({ fleetDir: stateDir, file, qos: 1, interval: 1, duration, connectRate: CONNECT_RATE, local: local.url }), { cwd: ROOT, env, timeoutMs: (duration + 120 + n / 50) * 1000 }),
+              run: () => watched(process.execPath, ctx.elfSend.args({ fleetDir: stateDir, file, qos: 1, interval: 1, duration, connectRate: CONNECT_RATE, local: local.url }), { cwd: ROOT, env, timeoutMs: (duration + 120 + n / 50) * 1000, keep: ELF_SUMMARY_MAX }),
             }),
           );
         } finally {

@@ -1,6 +1,6 @@
 import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
-import { ConnectionBase, abortError, errorText, pemText, withTimeout } from './shared.js';
+import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, withTimeout } from './shared.js';
 
 /** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour, §2.2). */
 const SESSION_EXPIRY_S = 3600;
@@ -48,7 +48,7 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
       .withExtendedValidationAndFlowControlOptions(
         opts.awsLimits ? mqtt5.ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults : mqtt5.ClientExtendedValidationAndFlowControl.None,
       );
-    const config = builder.build();
+    const config = buildWithOwnTrust(opts.caFile, () => builder.build());
     config.clientBootstrap = bootstrap;
     if (!opts.awsLimits) {
       config.disableMetrics = true;
@@ -132,8 +132,8 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
 
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
     this.publish(topic, payload, qos).then(
-      () => done(undefined),
-      (e: unknown) => done(errorText(e)),
+      () => done(undefined, true),
+      (e: unknown) => done(errorText(e), true),
     );
   }
 
