@@ -7,12 +7,15 @@ import { io, type mqtt } from 'aws-iot-device-sdk-v2';
  * `MqttClientConnection.publish()` wraps each call in a generator-driven `__awaiter`, two promises
  * and a bound callback before it reaches the native `mqtt_client_connection_publish`; on one
  * connection at `--interval 0` that wrapper and its garbage were a fifth of elf's CPU (bench/,
- * BENCHMARKS.md). It also always passes a completion callback, which the binding turns into a
- * libuv async handle per publish; called directly, a publish may go without one
- * (completions.ts). It is the binding of the aws-crt the SDK itself loaded (resolved from the
- * SDK's location), so the native handle matches. When the binding does not have the function
- * (another aws-crt version), the SDK's publish() is used instead; test/unit/crt-publish.test.ts
- * notices that.
+ * BENCHMARKS.md). Here the binding is called directly with one callback. It is the binding of the
+ * aws-crt the SDK itself loaded (resolved from the SDK's location), so the native handle matches.
+ * When the binding does not have the function (another aws-crt version), `fastPublish` is
+ * undefined and the caller uses the SDK's publish(); test/unit/crt-publish.test.ts notices that.
+ *
+ * Every publish carries its callback, although each costs a libuv async handle (and every wake-up
+ * of the loop walks all of them: the main thread's limit at 10,000 connections): in aws-crt 1.33 a
+ * publish without one leaks its completion record in the binding (measured: RSS +2.5 MB/s at
+ * 40,000 msg/s; BENCHMARKS.md).
  */
 type NativePublish = (
   handle: unknown,
@@ -20,7 +23,7 @@ type NativePublish = (
   payload: string | Buffer,
   qos: number,
   retain: boolean,
-  onComplete: ((packetId: number, errorCode: number) => void) | undefined,
+  onComplete: (packetId: number, errorCode: number) => void,
 ) => void;
 
 function load(): NativePublish | undefined {
@@ -40,35 +43,29 @@ const nativePublish = load();
 export const fastPublishAvailable = nativePublish !== undefined;
 
 /**
- * Hands a publish to the CRT. Returns undefined when it was taken, else why not (and then
- * `onComplete` is never called). `onComplete`, when given, is called once the CRT completed the
- * publish (QoS 1: PUBACK; QoS 0: handed to the connection), with the reason when it failed.
+ * Publishes and calls `done` once: with undefined when the CRT completed the publish (QoS 1: PUBACK;
+ * QoS 0: handed to the connection), else with the reason. `done` may run synchronously when the
+ * CRT refuses the call outright.
  */
 export function crtPublish(
   conn: mqtt.MqttClientConnection,
   topic: string,
   payload: string | Buffer,
   qos: mqtt.QoS,
-  onComplete: ((error: string | undefined) => void) | undefined,
-): string | undefined {
+  done: (error: string | undefined) => void,
+): void {
   if (nativePublish === undefined) {
     conn.publish(topic, payload, qos).then(
-      () => onComplete?.(undefined),
-      (e: unknown) => onComplete?.(String(e instanceof Error ? e.message : e)),
+      () => done(undefined),
+      (e: unknown) => done(String(e instanceof Error ? e.message : e)),
     );
-    return undefined;
+    return;
   }
   try {
-    nativePublish(
-      conn.native_handle(),
-      topic,
-      payload,
-      qos,
-      false,
-      onComplete && ((_packetId, errorCode) => onComplete(errorCode === 0 ? undefined : `Failed to publish: ${io.error_code_to_string(errorCode)}`)),
+    nativePublish(conn.native_handle(), topic, payload, qos, false, (_packetId, errorCode) =>
+      done(errorCode === 0 ? undefined : `Failed to publish: ${io.error_code_to_string(errorCode)}`),
     );
-    return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    done(e instanceof Error ? e.message : String(e));
   }
 }

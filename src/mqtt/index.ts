@@ -1,5 +1,4 @@
 import { io, mqtt } from 'aws-iot-device-sdk-v2';
-import { CompletionPoller } from './completion-poller.js';
 import { Mqtt311Connection } from './mqtt311.js';
 import { Mqtt5Connection } from './mqtt5.js';
 import type { ConnectionOptions, DeviceConnection } from './types.js';
@@ -18,13 +17,12 @@ export interface Connector {
 export function createConnector(): Connector {
   let bootstrap: io.ClientBootstrap | undefined;
   let client311: mqtt.MqttClient | undefined;
-  const poller = new CompletionPoller();
   const boot = () => (bootstrap ??= new io.ClientBootstrap());
   return {
     create(opts) {
       if ((opts.protocol ?? '3.1.1') === '5') return new Mqtt5Connection(boot(), opts);
       client311 ??= new mqtt.MqttClient(boot());
-      return new Mqtt311Connection(client311, opts, poller);
+      return new Mqtt311Connection(client311, opts);
     },
   };
 }

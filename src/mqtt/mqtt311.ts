@@ -1,7 +1,5 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
-import { CompletionQueue } from './completions.js';
-import type { CompletionPoller } from './completion-poller.js';
 import { crtPublish } from './crt-publish.js';
 import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, sleep, withTimeout } from './shared.js';
@@ -11,8 +9,7 @@ import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, slee
  * persistent session (clean_session false) so that unacknowledged QoS 1 publishes are sent again
  * after a reconnect; the CRT reconnects by itself after an interruption, but "a failure during
  * initial connect would halt reconnects" (SDK MQTT5 user guide), so connect() retries itself.
- * QoS 0 publishes pass a gate that bounds what the CRT holds unsent (qos0-gate.ts). Most
- * publishes complete by count rather than by a callback of their own (completions.ts).
+ * QoS 0 publishes pass a gate that bounds what the CRT holds unsent (qos0-gate.ts).
  */
 export class Mqtt311Connection extends ConnectionBase implements DeviceConnection {
   readonly protocol = '3.1.1' as const;
@@ -25,13 +22,10 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   /** QoS 0 publishes the gate holds back (at most the caller's window of them), oldest at `waitingHead` */
   private waiting: Array<{ topic: string; payload: string | Buffer; bytes: number; done: SendDone } | undefined> = [];
   private waitingHead = 0;
-  /** publishes handed to the CRT without a callback, completed by counting (completions.ts) */
-  private readonly completions = new CompletionQueue();
 
   constructor(
     client: mqtt.MqttClient,
     private readonly opts: ConnectionOptions,
-    private readonly poller: CompletionPoller,
   ) {
     super();
     const { cert, key } = opts;
@@ -56,7 +50,6 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
       config.metrics = undefined;
     }
     this.conn = client.new_connection(config);
-    this.poller.connections++;
     this.conn.on('interrupt', (error) => {
       this.connected = false;
       if (!this.closed) this.emit({ type: 'interrupted', error: errorText(error) });
@@ -107,21 +100,12 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   }
 
   publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
-    // one-off messages: each with its callback, so that the promise settles at once
-    return new Promise<void>((resolve, reject) => {
-      const done: SendDone = (error) => (error === undefined ? resolve() : reject(new Error(error)));
-      if (qos === 1) this.issue(topic, payload, mqtt.QoS.AtLeastOnce, done, true);
-      else this.sendQos0(topic, payload, topic.length + payload.length, done);
-    });
+    return new Promise<void>((resolve, reject) => this.send(topic, payload, qos, (error) => (error === undefined ? resolve() : reject(new Error(error)))));
   }
 
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
-    if (qos === 1) {
-      // each message with its callback, or a sample of them (the rest are counted)
-      const own = this.opts.completions !== 'sampled' || this.poller.sample();
-      return this.issue(topic, payload, mqtt.QoS.AtLeastOnce, done, own);
-    }
-    if (this.closed) return done('the connection is closed', true);
+    if (qos === 1) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, done);
+    if (this.closed) return done('the connection is closed');
     // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise.
     // A string's length stands for its bytes (exact for ASCII; the gate's bounds are soft anyway).
     const bytes = topic.length + payload.length;
@@ -129,49 +113,12 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     this.waiting.push({ topic, payload, bytes, done });
   }
 
-  /** reads the client's count of open publishes and completes the counted ones it covers */
-  settle(): number {
-    if (this.completions.waiting === 0 || this.closed) return this.completions.waiting;
-    try {
-      this.completions.settle(this.conn.getOperationalStatistics().incompleteOperationCount ?? 0);
-    } catch {
-      // the native connection is gone: close() fails what is left
-    }
-    return this.completions.waiting;
-  }
-
-  /**
-   * Hands one publish to the CRT, with a callback of its own (`ownCallback`: completion reported
-   * for this message) or counted (completions.ts).
-   */
-  private issue(topic: string, payload: string | Buffer, qos: mqtt.QoS, done: SendDone, ownCallback: boolean, after?: () => void): void {
-    const refused = crtPublish(
-      this.conn,
-      topic,
-      payload,
-      qos,
-      ownCallback
-        ? (error) => {
-            done(error, true);
-            after?.();
-            this.settle();
-          }
-        : undefined,
-    );
-    if (refused !== undefined) {
-      done(refused, true);
-      after?.();
-      return;
-    }
-    this.completions.issue(ownCallback ? undefined : done);
-    if (!ownCallback) this.poller.watch(this);
-  }
-
   private sendQos0(topic: string, payload: string | Buffer, bytes: number, done: SendDone): void {
     const sync = this.gate.sent(bytes);
-    if (sync === undefined) return this.issue(topic, payload, mqtt.QoS.AtMostOnce, done, false);
-    this.issue(topic, payload, mqtt.QoS.AtLeastOnce, done, true, () => {
+    if (sync === undefined) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtMostOnce, done);
+    crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, (error) => {
       this.gate.settled(sync);
+      done(error);
       this.pump();
     });
   }
@@ -200,17 +147,10 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
-    this.poller.connections--;
     const waiting = this.waiting.slice(this.waitingHead);
     this.waiting = [];
     this.waitingHead = 0;
-    for (const w of waiting) w!.done('the connection is closed', true);
-    // what the broker acknowledged by now counts; the rest stays unacknowledged
-    try {
-      this.completions.settle(this.conn.getOperationalStatistics().incompleteOperationCount ?? 0);
-    } catch {
-      // already released
-    }
+    for (const w of waiting) w!.done('the connection is closed');
     // never release the native connection under an attempt in flight
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT

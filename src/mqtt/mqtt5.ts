@@ -132,8 +132,8 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
 
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
     this.publish(topic, payload, qos).then(
-      () => done(undefined, true),
-      (e: unknown) => done(errorText(e), true),
+      () => done(undefined),
+      (e: unknown) => done(errorText(e)),
     );
   }
 

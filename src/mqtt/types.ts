@@ -30,13 +30,6 @@ export interface ConnectionOptions {
   /** reconnect backoff bounds; defaults 1 s .. 30 s */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  /**
-   * How QoS 1 publishes made with send() complete (completions.ts): 'each' (default) with a callback
-   * of their own, the fastest on one busy connection; 'sampled': a few, spread over every
-   * connection of the process, carry one (and a latency), the rest complete by count, which keeps
-   * the main thread free with thousands of connections. QoS 0 always completes by count.
-   */
-  completions?: 'each' | 'sampled';
   /** TCP connect timeout, default 10 s */
   connectTimeoutMs?: number;
 }
@@ -53,12 +46,8 @@ export type ConnectionEvent =
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 
-/**
- * Called once per message sent with send(): error undefined when it completed, else why it failed.
- * `timed`: the completion was reported for this very message as it happened (its latency is
- * exact); false when the client noticed it later by counting (see completions.ts).
- */
-export type SendDone = (error: string | undefined, timed: boolean) => void;
+/** Called once per message sent with send(): undefined when it completed, else why it failed. */
+export type SendDone = (error: string | undefined) => void;
 
 export interface DeviceConnection {
   readonly clientId: string;
@@ -80,9 +69,8 @@ export interface DeviceConnection {
    */
   publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void>;
   /**
-   * publish() with a callback instead of a promise: the hot path of `elf send` (tens of thousands of
-   * messages a second on one connection, or 10,000 connections). `done` may be called
-   * synchronously, and later than the acknowledgement for most messages (see completions.ts).
+   * publish() with a callback instead of a promise: the hot path of `elf send`, which publishes
+   * tens of thousands of messages a second on one connection. `done` may be called synchronously.
    */
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void;
   subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void>;

@@ -61,11 +61,10 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
     const t0 = clock.now();
     stats.sent++;
     stats.inflight++;
-    conn.send(ctx.topic, payload, ctx.qos, (error, timed) => {
+    conn.send(ctx.topic, payload, ctx.qos, (error) => {
       if (error === undefined) {
         stats.acked++;
-        // only completions reported as they happened have a latency (src/mqtt/completions.ts)
-        if (ctx.qos === 1 && timed) stats.latency.record(clock.now() - t0);
+        if (ctx.qos === 1) stats.latency.record(clock.now() - t0);
       } else {
         stats.failed++;
         stats.lastError = error;

@@ -171,8 +171,6 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
       keepAliveSeconds: opts.keepAliveSeconds,
       reconnectMinMs: opts.reconnectMinMs,
       reconnectMaxMs: opts.reconnectMaxMs,
-      // paced fleets: per-message callbacks would cost the main thread most at 10,000 things
-      completions: spec.intervalMs > 0 ? 'sampled' : 'each',
     });
     conns[k] = conn;
     conn.on((e) => {

@@ -31,7 +31,7 @@ function fakeConnection(clock: Clock, log: Array<{ at: number; payload: string }
     },
     send: (_topic, payload, _qos, done) => {
       log.push({ at: clock.now(), payload: String(payload) });
-      queueMicrotask(() => done(undefined, true));
+      queueMicrotask(() => done(undefined));
     },
     subscribe: async () => {},
     close: async () => {},
