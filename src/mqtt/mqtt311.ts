@@ -1,6 +1,6 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
-import { crtPublish } from './crt-publish.js';
+import { crtPublish, newConnection } from './crt-binding.js';
 import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, sleep, withTimeout } from './shared.js';
 
@@ -49,7 +49,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
       config.disable_metrics = true;
       config.metrics = undefined;
     }
-    this.conn = client.new_connection(config);
+    this.conn = newConnection(client, config);
     this.conn.on('interrupt', (error) => {
       this.connected = false;
       if (!this.closed) this.emit({ type: 'interrupted', error: errorText(error) });
