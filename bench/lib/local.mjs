@@ -5,13 +5,13 @@ import { ELF, ROOT } from './elf.mjs';
 import { watched } from './proc.mjs';
 
 /** Starts `elf local` with ports 0; resolves once it printed its control-plane URL. */
-export async function startLocal(ctx, { throttle = false, name = 'local' } = {}) {
+export async function startLocal(ctx, { throttle = false, name = 'local', keyPool } = {}) {
   const stateDir = join(ctx.tmp, name);
   await mkdir(stateDir, { recursive: true });
   let out = '';
   let resolveUrl;
   const urlReady = new Promise((r) => (resolveUrl = r));
-  const w = watched(process.execPath, [ELF, 'local', '--port', '0', '--mqtt-port', '0', '--state-dir', stateDir, ...(throttle ? ['--throttle'] : [])], {
+  const w = watched(process.execPath, [ELF, 'local', '--port', '0', '--mqtt-port', '0', '--state-dir', stateDir, ...(throttle ? ['--throttle'] : []), ...(keyPool ? ['--key-pool', String(keyPool)] : [])], {
     cwd: ROOT,
     timeoutMs: 3_600_000,
     env: { ...process.env, ELF_LOG_LEVEL: process.env.ELF_LOG_LEVEL ?? 'warn' },
@@ -30,6 +30,7 @@ export async function startLocal(ctx, { throttle = false, name = 'local' } = {})
   try {
     const url = await Promise.race([urlReady, exited, timeout]);
     const mqtt = /MQTT\S*\s+(?:on\s+)?(?:mqtts?:\/\/)?([\w.]+):(\d+)/i.exec(out);
+    if (keyPool) await waitForKeyPool(url, keyPool, ctx);
     return {
       url,
       stateDir,
@@ -61,4 +62,21 @@ export function localEnv(url) {
     AWS_ENDPOINT_URL_IOT: url,
     ELF_LOG_LEVEL: process.env.ELF_LOG_LEVEL ?? 'warn',
   };
+}
+
+/** Waits until the stand-in has `n` RSA key pairs ready (`GET /elf/info`), saying how it goes. */
+async function waitForKeyPool(url, n, ctx) {
+  const t0 = Date.now();
+  let last = 0;
+  for (;;) {
+    const info = await (await globalThis.fetch(`${url}/elf/info`)).json();
+    const ready = info.keyPool?.ready ?? 0;
+    if (ready >= n) return;
+    if (Date.now() - last > 15_000) {
+      ctx.say?.(`  stand-in key pool: ${ready}/${n} RSA key pairs ready after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      last = Date.now();
+    }
+    if (Date.now() - t0 > 1_800_000) throw new Error(`the stand-in's key pool did not fill (${ready}/${n})`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

@@ -40,6 +40,8 @@ export interface ApiOptions {
   save: () => Promise<void>;
   /** the host and MQTT port DescribeEndpoint and /elf/info announce */
   endpoint: () => { host: string; mqttPort: number };
+  /** key pairs ready in the pool and its size, reported by /elf/info (the bench waits for a full pool) */
+  keyPool?: () => { ready: number; size: number };
   throttle?: TokenBuckets;
   faults?: FaultInjector;
 }
@@ -193,7 +195,7 @@ export class ControlPlaneApi {
         false,
         () => {
           const { host, mqttPort } = this.o.endpoint();
-          return { standIn: 'elf', region: reg.region, account: reg.account, mqtt: { host, port: mqttPort }, caPem: this.o.ca.certPem };
+          return { standIn: 'elf', region: reg.region, account: reg.account, mqtt: { host, port: mqttPort }, caPem: this.o.ca.certPem, keyPool: this.o.keyPool?.() };
         },
         false,
       ),

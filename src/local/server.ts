@@ -174,17 +174,21 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   // the port the broker actually bound (options.mqttPort may be 0)
   let mqttPort = options.mqttPort;
 
+  const keyPoolSize = options.keyPoolSize ?? DEFAULT_KEY_POOL;
   const keys = new KeyPool({
-    size: options.keyPoolSize ?? DEFAULT_KEY_POOL,
+    size: keyPoolSize,
     generate: () => generateRsaKeyPair(2048),
     onError: (e) => log.warn({ err: (e as Error).message }, 'could not generate a key pair for the pool'),
   });
+  // a pool asked for fills from the start; the default one from the first call (tests start many stand-ins)
+  if (options.keyPoolSize !== undefined) keys.fill();
   const api = new ControlPlaneApi({
     registry,
     ca,
     issue: async (authority) => issueDeviceCertificate(authority, await keys.take()),
     save: () => writer.save(),
     endpoint: () => ({ host: advertisedHost, mqttPort }),
+    keyPool: () => ({ ready: keys.available, size: keyPoolSize }),
     throttle: options.throttle ? new TokenBuckets() : undefined,
     faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
   });

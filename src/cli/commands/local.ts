@@ -15,6 +15,7 @@ interface LocalFlags {
   throttle: boolean;
   faultRate: number;
   faultSeed?: number;
+  keyPool?: number;
 }
 
 function accountId(v: string): string {
@@ -50,11 +51,16 @@ export function localCommand(): Command {
     .option('--throttle', "emulate AWS IoT's per-API request rate quotas (ThrottlingException)", false)
     .option('--fault-rate <rate>', 'share of API calls (0..1) answered with ThrottlingException / 500 / 503', decimal(0, 1), 0)
     .option('--fault-seed <n>', 'seed for --fault-rate, for a repeatable sequence of faults', integer(0, 2 ** 32 - 1))
+    .option(
+      '--key-pool <n>',
+      'RSA-2048 key pairs for CreateKeysAndCertificate, generated from the start (each takes 0.1-0.2 s of CPU; default 32, generated from the first call)',
+      integer(0, 100_000),
+    )
     .action(async (flags: LocalFlags) => {
       const log = createLogger();
       // loaded on use, so that other commands do not pay for the stand-in's modules
       const { startStandIn } = await import('../../local/server.js');
-      const standIn = await startStandIn({ ...flags, logger: log });
+      const standIn = await startStandIn({ ...flags, keyPoolSize: flags.keyPool, logger: log });
       const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
       const shown = rel.startsWith('..') ? standIn.stateDir : rel;
       process.stdout.write(`elf local: control plane ${standIn.controlPlaneUrl}\n`);
