@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { io, type mqtt } from 'aws-iot-device-sdk-v2';
+import { errorText } from './shared.js';
 
 /**
  * The two places where elf calls the CRT binding under the device SDK directly, each because the
@@ -90,7 +91,7 @@ export function crtPublish(
   if (nativePublish === undefined) {
     conn.publish(topic, payload, qos).then(
       () => done(undefined),
-      (e: unknown) => done(String(e instanceof Error ? e.message : e)),
+      (e: unknown) => done(errorText(e)),
     );
     return;
   }
@@ -99,6 +100,6 @@ export function crtPublish(
       done(errorCode === 0 ? undefined : `Failed to publish: ${io.error_code_to_string(errorCode)}`),
     );
   } catch (e) {
-    done(e instanceof Error ? e.message : String(e));
+    done(errorText(e));
   }
 }

@@ -19,9 +19,8 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   private closed = false;
   private attempt: Promise<boolean> | undefined;
   private readonly gate = new Qos0Gate();
-  /** QoS 0 publishes the gate holds back (at most the caller's window of them), oldest at `waitingHead` */
-  private waiting: Array<{ topic: string; payload: string | Buffer; bytes: number; done: SendDone } | undefined> = [];
-  private waitingHead = 0;
+  /** QoS 0 publishes the gate holds back (at most the caller's window of them) */
+  private readonly waiting: Array<{ topic: string; payload: string | Buffer; bytes: number; done: SendDone }> = [];
 
   constructor(
     client: mqtt.MqttClient,
@@ -109,7 +108,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise.
     // A string's length stands for its bytes (exact for ASCII; the gate's bounds are soft anyway).
     const bytes = topic.length + payload.length;
-    if (this.waitingHead === this.waiting.length && this.gate.canSend(bytes)) return this.sendQos0(topic, payload, bytes, done);
+    if (this.waiting.length === 0 && this.gate.canSend(bytes)) return this.sendQos0(topic, payload, bytes, done);
     this.waiting.push({ topic, payload, bytes, done });
   }
 
@@ -125,14 +124,10 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
 
   /** hands waiting QoS 0 publishes to the client, in order, as far as the gate lets them */
   private pump(): void {
-    while (this.waitingHead < this.waiting.length) {
-      const w = this.waiting[this.waitingHead]!;
-      if (!this.gate.canSend(w.bytes)) return;
-      this.waiting[this.waitingHead++] = undefined;
+    while (this.waiting.length > 0 && this.gate.canSend(this.waiting[0]!.bytes)) {
+      const w = this.waiting.shift()!;
       this.sendQos0(w.topic, w.payload, w.bytes, w.done);
     }
-    this.waiting = [];
-    this.waitingHead = 0;
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
@@ -147,10 +142,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
-    const waiting = this.waiting.slice(this.waitingHead);
-    this.waiting = [];
-    this.waitingHead = 0;
-    for (const w of waiting) w!.done('the connection is closed');
+    for (const w of this.waiting.splice(0)) w.done('the connection is closed');
     // never release the native connection under an attempt in flight
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT

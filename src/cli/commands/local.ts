@@ -53,7 +53,7 @@ export function localCommand(): Command {
     .option('--fault-seed <n>', 'seed for --fault-rate, for a repeatable sequence of faults', integer(0, 2 ** 32 - 1))
     .option(
       '--key-pool <n>',
-      'RSA-2048 key pairs for CreateKeysAndCertificate, generated from the start (each takes 0.1-0.2 s of CPU; default 32, generated from the first call)',
+      'RSA-2048 key pairs for CreateKeysAndCertificate to generate at start-up (each costs 0.1-0.2 s of CPU); without it a pool of 32 fills from the first call',
       integer(0, 100_000),
     )
     .action(async (flags: LocalFlags) => {
