@@ -15,11 +15,13 @@ import { errorText } from './shared.js';
  *    elf's CPU. Every publish still carries its callback, although each costs a libuv async handle
  *    for as long as it is in flight: in aws-crt 1.33 a publish without one leaks its completion
  *    record in the binding (measured: RSS +2.5 MB/s at 40,000 msg/s).
- * 2. newConnection(): the SDK gives every connection four event callbacks, each a libuv async
- *    handle for the connection's life, and libuv walks every async handle of the loop on each
- *    wake-up: at 10,000 connections that walk was most of the main thread. Elf uses two of them
- *    (interrupted, resumed); the success and failure events (the SDK's `connection_success` and
- *    `connection_failure`, which elf does not listen to) are left out, halving the walk.
+ * 2. newConnection(): the SDK gives every connection six callbacks into JavaScript, each a
+ *    thread-safe function (a libuv async handle) for the connection's life, and libuv walks every
+ *    async handle of the loop on each wake-up: at 10,000 connections that walk was most of the main
+ *    thread. Elf uses two of them (interrupted, resumed). The other four are left out: success and
+ *    failure (elf waits on connect()'s own callback), any-message (subscriptions have their own
+ *    callbacks) and closed, whose only other job in the SDK is to release the native connection
+ *    after a disconnect: releaseAfterDisconnect() does that instead.
  */
 type NativePublish = (
   handle: unknown,
@@ -50,30 +52,57 @@ const ON_FAILURE = 4;
 
 /** true when publishes bypass the SDK's wrapper */
 export const fastPublishAvailable = nativePublish !== undefined;
-/** true when connections can be made without the success and failure callbacks */
-export const leanConnectionsAvailable = typeof binding?.mqtt_client_connection_new === 'function';
+/** true when connections can be made with only the interrupted and resumed callbacks */
+export const leanConnectionsAvailable =
+  typeof binding?.mqtt_client_connection_new === 'function' &&
+  typeof binding.mqtt_client_connection_on_message === 'function' &&
+  typeof binding.mqtt_client_connection_on_closed === 'function';
+
+/** connections made without the closed callback: releasing them after a disconnect is ours to do */
+const leanConnections = new WeakSet<mqtt.MqttClientConnection>();
 
 /**
- * `client.new_connection(config)` without the success and failure event callbacks: the SDK's
- * constructor calls the binding's `mqtt_client_connection_new`, which is swapped, for this
- * synchronous call only, for one that drops those two arguments (the binding takes them as
- * optional). Any other argument list is passed on untouched.
+ * `client.new_connection(config)` with only the interrupted and resumed callbacks. The SDK's
+ * constructor calls the binding's `mqtt_client_connection_new` (which takes the success and failure
+ * callbacks as optional), `mqtt_client_connection_on_message` and `mqtt_client_connection_on_closed`;
+ * for this synchronous call only, the first drops two arguments and the other two do nothing. An
+ * unexpected argument list is passed on untouched, and the connection is then the SDK's own.
  */
 export function newConnection(client: mqtt.MqttClient, config: mqtt.MqttConnectionConfig): mqtt.MqttClientConnection {
-  const original = binding?.mqtt_client_connection_new;
-  if (!binding || typeof original !== 'function') return client.new_connection(config);
+  if (!binding || !leanConnectionsAvailable) return client.new_connection(config);
+  const saved = {
+    mqtt_client_connection_new: binding.mqtt_client_connection_new,
+    mqtt_client_connection_on_message: binding.mqtt_client_connection_on_message,
+    mqtt_client_connection_on_closed: binding.mqtt_client_connection_on_closed,
+  };
+  let lean = false;
   binding.mqtt_client_connection_new = (...args: unknown[]) => {
     if (args.length === CONNECTION_NEW_ARGS) {
       args[ON_SUCCESS] = undefined;
       args[ON_FAILURE] = undefined;
+      lean = true;
     }
-    return (original as (...a: unknown[]) => unknown)(...args);
+    return (saved.mqtt_client_connection_new as (...a: unknown[]) => unknown)(...args);
   };
+  const skip = (original: unknown) => (...args: unknown[]) => (lean ? undefined : (original as (...a: unknown[]) => unknown)(...args));
+  binding.mqtt_client_connection_on_message = skip(saved.mqtt_client_connection_on_message);
+  binding.mqtt_client_connection_on_closed = skip(saved.mqtt_client_connection_on_closed);
   try {
-    return client.new_connection(config);
+    const conn = client.new_connection(config);
+    if (lean) leanConnections.add(conn);
+    return conn;
   } finally {
-    binding.mqtt_client_connection_new = original;
+    Object.assign(binding, saved);
   }
+}
+
+/**
+ * After a completed disconnect: releases the native connection of a lean connection (the SDK does
+ * it in the closed callback, which lean connections do not have). Nothing for the SDK's own.
+ */
+export function releaseAfterDisconnect(conn: mqtt.MqttClientConnection): void {
+  if (!leanConnections.delete(conn)) return;
+  (conn as unknown as { close(): void }).close();
 }
 
 /**

@@ -1,6 +1,6 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
-import { crtPublish, newConnection } from './crt-binding.js';
+import { crtPublish, newConnection, releaseAfterDisconnect } from './crt-binding.js';
 import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, sleep, withTimeout } from './shared.js';
 
@@ -147,8 +147,9 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT
     if (this.everConnected) {
-      // the CRT releases the native connection itself in its 'closed' callback after a disconnect
-      await withTimeout(this.conn.disconnect().catch(() => undefined), timeoutMs, undefined);
+      // released once the disconnect has completed (never under one still in flight)
+      const done = await withTimeout(this.conn.disconnect().then(() => true, () => false), timeoutMs, false);
+      if (done) releaseAfterDisconnect(this.conn);
     } else {
       (this.conn as unknown as { close(): void }).close();
     }
