@@ -17,6 +17,13 @@ const DEFAULT_MAX_PAYLOAD = 128 * 1024;
 const MQTT_MAX_PAYLOAD = 256 * 1024 * 1024 - 1024;
 /** at the end (and on Ctrl-C): how long outstanding acknowledgements are waited for */
 const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * V8's young generation for a small fleet (src/young-generation.ts): 16 MB instead of up to 32 MB
+ * takes 15–25 MB off the peak RSS of a file streamed at full speed, for ~5% more CPU. Not for big
+ * fleets: what each thing keeps alive between its slots would fill a small young generation.
+ */
+const YOUNG_GENERATION_MB = 16;
+const YOUNG_GENERATION_MAX_THINGS = 1000;
 
 interface SendFlags extends TargetOptionValues {
   jsonMessage?: string;
@@ -129,6 +136,7 @@ export function sendCommand(): Command {
     let summary: SendSummary;
     try {
       const { runSend } = await import('../../publish/run.js');
+      if (devices.length <= YOUNG_GENERATION_MAX_THINGS) (await import('../../young-generation.js')).limitYoungGeneration(YOUNG_GENERATION_MB);
       const { renderStatusLine } = await import('../../publish/summary.js');
       log.info(
         { things: devices.length, host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits },
