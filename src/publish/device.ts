@@ -1,6 +1,7 @@
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
 import type { Clock } from './clock.js';
 import type { FeedReader } from './fanout.js';
+import type { Pacer } from './pacer.js';
 import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
 import { endTime, firstSlotFrom, slotTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import type { ThingStats } from './stats.js';
@@ -18,6 +19,8 @@ export interface DeviceContext {
   spec: ScheduleSpec;
   stats: ThingStats;
   clock: Clock;
+  /** wakes the thing for its slots (one timer for the fleet) */
+  pacer: Pacer;
   topic: string;
   qos: QoS;
   /** stop after this many messages sent */
@@ -46,14 +49,16 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
   const shaping = needsShaping(ctx.payload);
   const bucket = ctx.awsLimits ? new TokenBucket(AWS_MAX_PUBLISH_PER_SEC, AWS_MAX_PUBLISH_PER_SEC, clock.now()) : undefined;
   let n = firstSlotFrom(spec, k, clock.now());
-  let waiter: (() => void) | undefined;
+  /** a wait for the window to free (an acknowledgement) and a wait for the next slot */
+  let windowWaiter: (() => void) | undefined;
+  let slotWaiter: (() => void) | undefined;
 
   const settled = () => {
     stats.inflight--;
     ctx.onSettled?.();
-    if (waiter && stats.inflight < ctx.window) {
-      const w = waiter;
-      waiter = undefined;
+    if (windowWaiter && stats.inflight < ctx.window) {
+      const w = windowWaiter;
+      windowWaiter = undefined;
       w();
     }
   };
@@ -74,15 +79,21 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
   };
   // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
   const wake = () => {
-    const w = waiter;
-    waiter = undefined;
-    w?.();
+    const waiters = [windowWaiter, slotWaiter];
+    windowWaiter = slotWaiter = undefined;
+    for (const w of waiters) w?.();
   };
   stop.addEventListener('abort', wake, { once: true });
   const windowFree = () =>
     new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
-      else waiter = resolve;
+      else windowWaiter = resolve;
+    });
+  const slot = (due: number) =>
+    new Promise<void>((resolve) => {
+      if (stop.aborted) return resolve();
+      slotWaiter = resolve;
+      ctx.pacer.at(due, resolve);
     });
 
   try {
@@ -93,7 +104,7 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
       if (due >= end) return 'duration';
       let now = clock.now();
       if (due > now) {
-        await clock.sleep(due - now, stop);
+        await slot(due);
         continue;
       }
       if (stats.inflight >= ctx.window) {

@@ -5,6 +5,7 @@ import { createConnector, type Connector, type DeviceConnection, type Protocol, 
 import { systemClock, type Clock } from './clock.js';
 import { runDevice, type DeviceEnd } from './device.js';
 import { SharedFeed } from './fanout.js';
+import { Pacer } from './pacer.js';
 import { endTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import { ThingStats } from './stats.js';
 import { summarize, type Progress, type SendSummary, type StopReason } from './summary.js';
@@ -72,6 +73,8 @@ export interface SendDeps {
 }
 
 const MAX_PENDING_CONNECTS = 500;
+/** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
+const PACER_TICK_MS = 10;
 /** the longest delay setTimeout honours */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -105,6 +108,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   // every reader exists before the first line is read, so none starts outside the window
   const readers = opts.devices.map((_, k) => (partition ? feed.reader(k, n) : feed.reader(0, 1)));
   const conns: Array<DeviceConnection | undefined> = new Array(n);
+  const pacer = new Pacer(clock, PACER_TICK_MS);
 
   const stopper = new AbortController();
   const stop = stopper.signal;
@@ -116,6 +120,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const stopAll = () => {
     stopper.abort();
     for (const c of thingStops) c.abort();
+    pacer.stop();
   };
   let stopReason: StopReason | undefined;
   let error: string | undefined;
@@ -216,6 +221,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
           spec,
           stats: st,
           clock,
+          pacer,
           topic: opts.appendThingName ? `${topicRoot}/${d.name}` : topicRoot,
           qos,
           count: opts.count,

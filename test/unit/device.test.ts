@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/publish/clock.js';
 import { runDevice } from '../../src/publish/device.js';
 import { SharedFeed } from '../../src/publish/fanout.js';
+import { Pacer } from '../../src/publish/pacer.js';
 import { ThingStats } from '../../src/publish/stats.js';
 import type { DeviceConnection } from '../../src/mqtt/index.js';
 import { linesSource } from '../helpers/lines-source.js';
@@ -53,6 +54,7 @@ describe('runDevice (virtual clock)', () => {
       spec: { startMs: 0, intervalMs: 100, things: 2, durationMs: 1000 },
       stats,
       clock,
+      pacer: new Pacer(clock, 1),
       topic: 'elf',
       qos: 1,
       window: 10,
@@ -83,6 +85,7 @@ describe('runDevice (virtual clock)', () => {
       spec: { startMs: 0, intervalMs: 0, things: 1 },
       stats,
       clock,
+      pacer: new Pacer(clock, 1),
       topic: 'elf',
       qos: 0,
       count: 2,

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../../src/publish/clock.js';
+import { Pacer } from '../../src/publish/pacer.js';
+
+/** A virtual clock: a sleep lets what is pending run, then advances time; counts the sleeps (the pacer's timers). */
+function virtualClock(): Clock & { t: number; sleeps: number } {
+  const c = {
+    t: 0,
+    sleeps: 0,
+    now: () => c.t,
+    wall: () => 1_700_000_000_000 + c.t,
+    sleep: async (ms: number) => {
+      c.sleeps++;
+      await new Promise((r) => setImmediate(r));
+      c.t += Math.max(0, ms);
+    },
+  };
+  return c;
+}
+
+describe('Pacer', () => {
+  it('wakes each waiter at the first tick at or after its time, with one timer per tick for the whole fleet', async () => {
+    const clock = virtualClock();
+    const pacer = new Pacer(clock, 10);
+    const woke: Array<{ id: number; at: number }> = [];
+    // 1,000 things, slots spread over one second as the fleet's schedule spreads them
+    const waits = Array.from({ length: 1000 }, (_, id) => pacer.until(id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.t })));
+    await Promise.all(waits);
+    for (const { id, at } of woke) {
+      const due = id * 1.001 + 0.5;
+      expect(at).toBeGreaterThanOrEqual(due);
+      expect(at).toBeLessThan(due + 10);
+    }
+    expect(woke.map((w) => w.id)).toEqual([...Array(1000).keys()]);
+    // one sleep per 10 ms tick, not one per thing
+    expect(clock.sleeps).toBeLessThanOrEqual(101);
+  });
+
+  it('sleeps again, shorter, when an earlier time comes in during a long sleep', async () => {
+    const pacer = new Pacer(systemClock, 1);
+    const t0 = systemClock.now();
+    const late = pacer.until(t0 + 5000);
+    let earlyAt = 0;
+    await pacer.until(t0 + 20).then(() => (earlyAt = systemClock.now() - t0));
+    expect(earlyAt).toBeGreaterThanOrEqual(19);
+    expect(earlyAt).toBeLessThan(2500);
+    pacer.stop();
+    await late;
+  });
+
+  it('stop() wakes every waiter at once, and later waits do not wait', async () => {
+    const pacer = new Pacer(systemClock, 10);
+    const t0 = systemClock.now();
+    const waits = [pacer.until(t0 + 1_000_000), pacer.until(t0 + 2_000_000)];
+    pacer.stop();
+    await Promise.all([...waits, pacer.until(t0 + 3_000_000)]);
+    expect(systemClock.now() - t0).toBeLessThan(5000);
+  });
+});
