@@ -2,7 +2,8 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 /**
- * Stops V8's young generation (the new space: two semi-spaces) from growing past `mb` megabytes.
+ * Stops V8's young generation (the new space: two semi-spaces) from growing once it has reached
+ * `mb` megabytes: a soft bound, one doubling past it can slip in (below).
  *
  * V8 doubles the new space whenever enough objects survive its scavenges, up to 32 MB on Node 20
  * (64-bit). Streaming a file makes short-lived garbage at a high rate (a string and a few small

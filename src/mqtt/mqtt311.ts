@@ -147,9 +147,11 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
     if (this.attempt) await withTimeout(this.attempt.then(() => undefined, () => undefined), timeoutMs, undefined);
     if (this.attempt) return; // still hanging: leave it rather than free it under the CRT
     if (this.everConnected) {
-      // released once the disconnect has completed (never under one still in flight)
-      const done = await withTimeout(this.conn.disconnect().then(() => true, () => false), timeoutMs, false);
-      if (done) releaseAfterDisconnect(this.conn);
+      // released when the disconnect completes, even after the wait has timed out (a connection
+      // between reconnect attempts completes it only at its next attempt), or at once when the
+      // CRT refused it (nothing in flight then); never under a disconnect still in flight
+      const release = () => releaseAfterDisconnect(this.conn);
+      await withTimeout(this.conn.disconnect().then(release, release), timeoutMs, undefined);
     } else {
       (this.conn as unknown as { close(): void }).close();
     }

@@ -1,7 +1,7 @@
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
 import type { Clock } from './clock.js';
 import type { FeedReader } from './fanout.js';
-import type { Pacer } from './pacer.js';
+import type { SlotPacer } from './slot-pacer.js';
 import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
 import { endTime, firstSlotFrom, slotTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import type { ThingStats } from './stats.js';
@@ -20,7 +20,7 @@ export interface DeviceContext {
   stats: ThingStats;
   clock: Clock;
   /** wakes the thing for its slots (one timer for the fleet) */
-  pacer: Pacer;
+  pacer: SlotPacer;
   topic: string;
   qos: QoS;
   /** stop after this many messages sent */

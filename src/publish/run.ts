@@ -5,7 +5,7 @@ import { createConnector, type Connector, type DeviceConnection, type Protocol, 
 import { systemClock, type Clock } from './clock.js';
 import { runDevice, type DeviceEnd } from './device.js';
 import { SharedFeed } from './fanout.js';
-import { Pacer } from './pacer.js';
+import { SlotPacer } from './slot-pacer.js';
 import { endTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import { ThingStats } from './stats.js';
 import { summarize, type Progress, type SendSummary, type StopReason } from './summary.js';
@@ -108,7 +108,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   // every reader exists before the first line is read, so none starts outside the window
   const readers = opts.devices.map((_, k) => (partition ? feed.reader(k, n) : feed.reader(0, 1)));
   const conns: Array<DeviceConnection | undefined> = new Array(n);
-  const pacer = new Pacer(clock, PACER_TICK_MS);
+  const pacer = new SlotPacer(clock, PACER_TICK_MS);
 
   const stopper = new AbortController();
   const stop = stopper.signal;
@@ -138,7 +138,9 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
     const step = Math.min(Math.max(0, ms), MAX_TIMER_MS);
     durationTimer = setTimeout(() => (ms > MAX_TIMER_MS ? armDuration(ms - MAX_TIMER_MS) : halt('duration')), step);
   };
-  if (spec.durationMs !== undefined) armDuration(spec.durationMs);
+  // a tick late: the pacer wakes a slot due in the last tick before the end at or after the end,
+  // and it must still be sent (every thing ends by itself at its first slot past the end)
+  if (spec.durationMs !== undefined) armDuration(spec.durationMs + PACER_TICK_MS);
 
   // connection health for give-up
   let connectedNow = 0;

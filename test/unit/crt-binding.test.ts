@@ -53,6 +53,8 @@ describe('crt-binding', () => {
     const own = client.new_connection(cfg);
     expect(handlerFree('mqtt_client_connection_on_closed', own)).toBe(false);
     releaseAfterDisconnect(lean);
+    // the native connection is released: the binding refuses to close it again
+    expect(() => binding.mqtt_client_connection_close!(lean.native_handle())).toThrow(/already been closed/);
     // released once: a second call does nothing (a second native close would throw)
     expect(() => releaseAfterDisconnect(lean)).not.toThrow();
     // the SDK's own connection is not elf's to release

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/publish/clock.js';
+import { systemClock, type Clock } from '../../src/publish/clock.js';
 import { runDevice } from '../../src/publish/device.js';
 import { SharedFeed } from '../../src/publish/fanout.js';
-import { Pacer } from '../../src/publish/pacer.js';
+import { SlotPacer } from '../../src/publish/slot-pacer.js';
 import { ThingStats } from '../../src/publish/stats.js';
 import type { DeviceConnection } from '../../src/mqtt/index.js';
 import { linesSource } from '../helpers/lines-source.js';
@@ -54,7 +54,7 @@ describe('runDevice (virtual clock)', () => {
       spec: { startMs: 0, intervalMs: 100, things: 2, durationMs: 1000 },
       stats,
       clock,
-      pacer: new Pacer(clock, 1),
+      pacer: new SlotPacer(clock, 1),
       topic: 'elf',
       qos: 1,
       window: 10,
@@ -85,7 +85,7 @@ describe('runDevice (virtual clock)', () => {
       spec: { startMs: 0, intervalMs: 0, things: 1 },
       stats,
       clock,
-      pacer: new Pacer(clock, 1),
+      pacer: new SlotPacer(clock, 1),
       topic: 'elf',
       qos: 0,
       count: 2,
@@ -97,5 +97,44 @@ describe('runDevice (virtual clock)', () => {
     expect(end).toBe('count');
     expect(log.map((l) => l.payload)).toEqual(['1', '2']);
     expect(stats).toMatchObject({ sent: 2, skipped: 1 });
+  });
+
+  describe('stops at once when aborted (real clock)', () => {
+    const run = (opts: { intervalMs: number; window: number; acks: boolean }) => {
+      const log: Array<{ at: number; payload: string }> = [];
+      const conn = fakeConnection(systemClock, log);
+      if (!opts.acks) conn.send = (_topic, payload) => log.push({ at: systemClock.now(), payload: String(payload) });
+      const stop = new AbortController();
+      const t0 = systemClock.now();
+      const end = runDevice({
+        k: 0,
+        conn,
+        reader: new SharedFeed(linesSource(['a', 'b']), { loop: true }).reader(),
+        spec: { startMs: t0 + 5, intervalMs: opts.intervalMs, things: 1 },
+        stats: new ThingStats('thing_0'),
+        clock: systemClock,
+        pacer: new SlotPacer(systemClock, 10),
+        topic: 'elf',
+        qos: 1,
+        window: opts.window,
+        payload: {},
+        awsLimits: false,
+        stop: stop.signal,
+      });
+      setTimeout(() => stop.abort(), 100);
+      return end.then((e) => ({ end: e, ms: systemClock.now() - t0, sent: log.length }));
+    };
+
+    it('while waiting for a slot an hour away', async () => {
+      const r = await run({ intervalMs: 3_600_000, window: 10, acks: true });
+      expect(r).toMatchObject({ end: 'stopped', sent: 1 });
+      expect(r.ms).toBeLessThan(5000);
+    });
+
+    it('while waiting for an acknowledgement that never comes (window full)', async () => {
+      const r = await run({ intervalMs: 0, window: 1, acks: false });
+      expect(r).toMatchObject({ end: 'stopped', sent: 1 });
+      expect(r.ms).toBeLessThan(5000);
+    });
   });
 });

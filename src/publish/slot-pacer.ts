@@ -9,10 +9,11 @@ import type { Clock } from './clock.js';
  * connection), and 1,000 things at one message a second, each on its own timer, woke the loop about
  * twice per message (its timer, then its acknowledgement): 0.6 CPU-ms per message (bench/ scenario
  * 2). Slots are rounded up to a tick of `tickMs`, so a publish is up to a tick late by design and
- * the wake-ups per second are at most 1000 / tickMs, whatever the fleet's size. A wait also costs
- * one promise instead of a promise, a timer and an abort listener.
+ * the timer fires at most 1000 / tickMs times a second (plus a re-arm when an earlier tick comes
+ * in), whatever the fleet's size. A wait also costs one promise instead of a promise, a timer and
+ * an abort listener. Wakers must not throw.
  */
-export class Pacer {
+export class SlotPacer {
   /** pending ticks, ascending (ticks come mostly in order: insertion is from the end) */
   private readonly ticks: number[] = [];
   private readonly wakers = new Map<number, Array<() => void>>();
@@ -48,7 +49,10 @@ export class Pacer {
     if (!this.running) void this.run();
   }
 
-  /** Wakes every waiter now; later waits resolve at once. */
+  /**
+   * Wakes every waiter now; later waits resolve at once. Stop the waiters' own loops first (abort
+   * their signals): a loop that waits again after this would be woken at once, again and again.
+   */
   stop(): void {
     this.stopped = true;
     this.sleeping?.cancel.abort();

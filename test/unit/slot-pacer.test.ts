@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../src/publish/clock.js';
-import { Pacer } from '../../src/publish/pacer.js';
+import { SlotPacer } from '../../src/publish/slot-pacer.js';
 
 /** A virtual clock: a sleep lets what is pending run, then advances time; counts the sleeps (the pacer's timers). */
 function virtualClock(): Clock & { t: number; sleeps: number } {
@@ -18,10 +18,10 @@ function virtualClock(): Clock & { t: number; sleeps: number } {
   return c;
 }
 
-describe('Pacer', () => {
+describe('SlotPacer', () => {
   it('wakes each waiter at the first tick at or after its time, with one timer per tick for the whole fleet', async () => {
     const clock = virtualClock();
-    const pacer = new Pacer(clock, 10);
+    const pacer = new SlotPacer(clock, 10);
     const woke: Array<{ id: number; at: number }> = [];
     // 1,000 things, slots spread over one second as the fleet's schedule spreads them
     const waits = Array.from({ length: 1000 }, (_, id) => pacer.until(id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.t })));
@@ -37,7 +37,7 @@ describe('Pacer', () => {
   });
 
   it('sleeps again, shorter, when an earlier time comes in during a long sleep', async () => {
-    const pacer = new Pacer(systemClock, 1);
+    const pacer = new SlotPacer(systemClock, 1);
     const t0 = systemClock.now();
     const late = pacer.until(t0 + 5000);
     let earlyAt = 0;
@@ -49,7 +49,7 @@ describe('Pacer', () => {
   });
 
   it('stop() wakes every waiter at once, and later waits do not wait', async () => {
-    const pacer = new Pacer(systemClock, 10);
+    const pacer = new SlotPacer(systemClock, 10);
     const t0 = systemClock.now();
     const waits = [pacer.until(t0 + 1_000_000), pacer.until(t0 + 2_000_000)];
     pacer.stop();
