@@ -18,13 +18,16 @@ function virtualClock(): Clock & { t: number; sleeps: number } {
   return c;
 }
 
+/** a promise for `pacer.at` */
+const until = (pacer: SlotPacer, atMs: number) => new Promise<void>((resolve) => pacer.at(atMs, resolve));
+
 describe('SlotPacer', () => {
   it('wakes each waiter at the first tick at or after its time, with one timer per tick for the whole fleet', async () => {
     const clock = virtualClock();
     const pacer = new SlotPacer(clock, 10);
     const woke: Array<{ id: number; at: number }> = [];
     // 1,000 things, slots spread over one second as the fleet's schedule spreads them
-    const waits = Array.from({ length: 1000 }, (_, id) => pacer.until(id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.t })));
+    const waits = Array.from({ length: 1000 }, (_, id) => until(pacer, id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.t })));
     await Promise.all(waits);
     for (const { id, at } of woke) {
       const due = id * 1.001 + 0.5;
@@ -39,9 +42,9 @@ describe('SlotPacer', () => {
   it('sleeps again, shorter, when an earlier time comes in during a long sleep', async () => {
     const pacer = new SlotPacer(systemClock, 1);
     const t0 = systemClock.now();
-    const late = pacer.until(t0 + 5000);
+    const late = until(pacer, t0 + 5000);
     let earlyAt = 0;
-    await pacer.until(t0 + 20).then(() => (earlyAt = systemClock.now() - t0));
+    await until(pacer, t0 + 20).then(() => (earlyAt = systemClock.now() - t0));
     expect(earlyAt).toBeGreaterThanOrEqual(19);
     expect(earlyAt).toBeLessThan(2500);
     pacer.stop();
@@ -51,9 +54,9 @@ describe('SlotPacer', () => {
   it('stop() wakes every waiter at once, and later waits do not wait', async () => {
     const pacer = new SlotPacer(systemClock, 10);
     const t0 = systemClock.now();
-    const waits = [pacer.until(t0 + 1_000_000), pacer.until(t0 + 2_000_000)];
+    const waits = [until(pacer, t0 + 1_000_000), until(pacer, t0 + 2_000_000)];
     pacer.stop();
-    await Promise.all([...waits, pacer.until(t0 + 3_000_000)]);
+    await Promise.all([...waits, until(pacer, t0 + 3_000_000)]);
     expect(systemClock.now() - t0).toBeLessThan(5000);
   });
 });
