@@ -56,7 +56,7 @@ function client5() {
   b.withPort(Number(a.port));
   b.withConnectProperties({ clientId: a['client-id'], keepAliveIntervalSeconds: 60 });
   const config = b.build();
-  // lift AWS IoT Core's client-side per-connection limits for a broker that is not AWS (reference §10)
+  // lift AWS IoT Core's client-side per-connection limits for a broker that is not AWS (docs/aws-iot-facts.md#message-broker-limits)
   config.extendedValidationAndFlowControlOptions = mqtt5.ClientExtendedValidationAndFlowControl.None;
   const client = new mqtt5.Mqtt5Client(config);
   client.on('error', () => {});

@@ -1,6 +1,6 @@
 // Fleets for `elf send` against brokers elf did not provision (mosquitto): a state dir in elf's
 // format (src/fleet/types.ts: things.json + <name>.pem/.pub/.prv, dir 0700, keys 0600) whose
-// certificates come from the bench's CA. RSA-2048 keys cost ≈ 80 ms each here (reference §10),
+// certificates come from the bench's CA. RSA-2048 keys cost ≈ 80 ms each here (docs/aws-iot-facts.md#measured-here),
 // so a fleet reuses a small pool of certificates: mosquitto does not tie certificates to client
 // ids, and the TLS handshake costs the same with any of them.
 import { createHash } from 'node:crypto';

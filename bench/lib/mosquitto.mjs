@@ -1,8 +1,8 @@
 // A real mosquitto on a free loopback port with mTLS: server and client certificates from a
 // throwaway CA made with elf's own dist/local/ca.js. Files live in a temp dir readable by user
-// `mosquitto` (reference §10: mosquitto started as root drops to that user) and the config says
+// `mosquitto` (docs/aws-iot-facts.md#mosquitto: mosquitto started as root drops to that user) and the config says
 // `user root` when we are root anyway. max_queued_messages is high so that a slow QoS 1
-// subscriber does not have messages dropped by the broker (reference §10).
+// subscriber does not have messages dropped by the broker (docs/aws-iot-facts.md#mosquitto).
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -12,7 +12,7 @@ import { watched } from '../lib/proc.mjs';
 import { startCounter } from '../lib/subscriber.mjs';
 import { writeJsonl } from '../lib/data.mjs';
 
-/** new connections per second asked of elf: AWS's per-account connect quota (reference §2.2) */
+/** new connections per second asked of elf: AWS's per-account connect quota (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits) */
 const CONNECT_RATE = 500;
 /** `elf send --json` lists every thing: about 300 bytes each, 3 MB at 10,000 things */
 const ELF_SUMMARY_MAX = 64 << 20;

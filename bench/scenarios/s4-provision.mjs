@@ -1,13 +1,13 @@
 // Scenario 4: `elf create N` then `elf clean` against `elf local`, unthrottled and with
-// `--throttle` (the stand-in answers ThrottlingException beyond AWS's per-API TPS, reference
-// §2.1). The quota-bound ideal time is things ÷ the slowest rate among the APIs the command calls
+// `--throttle` (the stand-in answers ThrottlingException beyond AWS's per-API TPS,
+// docs/aws-iot-facts.md#control-plane-rates). The quota-bound ideal time is things ÷ the slowest rate among the APIs the command calls
 // once per thing; the share of it achieved is ideal ÷ measured.
 import { join } from 'node:path';
 import { ELF, ROOT } from '../lib/elf.mjs';
 import { startLocal, localEnv } from '../lib/local.mjs';
 import { watched } from '../lib/proc.mjs';
 
-// the calls elf makes once per thing (src/provision; reference §2.1 for their AWS TPS)
+// the calls elf makes once per thing (src/provision; docs/aws-iot-facts.md#control-plane-rates for their AWS TPS)
 const CREATE_APIS = ['CreateKeysAndCertificate', 'CreateThing', 'AttachThingPrincipal', 'CreatePolicy', 'AttachPolicy'];
 const CLEAN_APIS = ['DetachPolicy', 'DeletePolicy', 'UpdateCertificate', 'DetachThingPrincipal', 'DeleteCertificate', 'DeleteThing'];
 

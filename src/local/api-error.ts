@@ -1,5 +1,5 @@
 /**
- * An error the stand-in answers in AWS IoT's wire format (reference/aws-iot.md §1.5): an HTTP status,
+ * An error the stand-in answers in AWS IoT's wire format (docs/aws-iot-facts.md#errors): an HTTP status,
  * header `x-amzn-ErrorType: <Name>:` and a JSON body `{"message": ...}`, plus extra members for some
  * exceptions (resourceId/resourceArn for ResourceAlreadyExistsException).
  */
@@ -20,7 +20,7 @@ export type ApiErrorName =
   | 'UnknownOperationException'
   | 'RequestEntityTooLargeException';
 
-/** HTTP statuses from the service model (BOTO `error.httpStatusCode`), §1.5. */
+/** HTTP statuses from the service model (`error.httpStatusCode`), docs/aws-iot-facts.md#errors. */
 export const API_ERROR_STATUS: Record<ApiErrorName, number> = {
   ResourceAlreadyExistsException: 409,
   ResourceNotFoundException: 404,

@@ -7,8 +7,8 @@ import type { Registry } from './registry.js';
 import type { TokenBuckets } from './throttle.js';
 
 /**
- * The control plane's REST-JSON API (reference/aws-iot.md §1.1): a route table from (method, path)
- * to registry calls, request parsing (§1.4) and AWS's error wire format (§1.5). Independent of node's
+ * The control plane's REST-JSON API (docs/aws-iot-facts.md#control-plane-api): a route table from (method, path)
+ * to registry calls, request parsing (#request-parsing) and AWS's error wire format (#errors). Independent of node's
  * http server: it takes the raw method, URL, headers and body text and returns status, headers, body.
  */
 
@@ -228,7 +228,7 @@ export class ControlPlaneApi {
       const q = req.url.indexOf('?');
       const rawPath = q < 0 ? req.url : req.url.slice(0, q);
       const query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
-      // §1.4: split the RAW path on '/', then decode each label (a label may hold an encoded ARN)
+      // docs/aws-iot-facts.md#request-parsing: split the RAW path on '/', then decode each label (a label may hold an encoded ARN)
       const segments = rawPath.split('/').slice(1).map((s) => {
         let d: string;
         try {
@@ -283,7 +283,7 @@ function baseHeaders(requestId: string): Record<string, string> {
   return { 'content-type': 'application/json', 'x-amzn-RequestId': requestId };
 }
 
-/** §1.5: status, `x-amzn-ErrorType: <Name>:`, JSON body with `message` (+ extra members). */
+/** docs/aws-iot-facts.md#errors: status, `x-amzn-ErrorType: <Name>:`, JSON body with `message` (+ extra members). */
 export function errorResponse(err: ApiError, requestId: string = randomUUID()): ApiResponse {
   return {
     status: err.status,

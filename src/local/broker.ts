@@ -11,7 +11,7 @@ import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, clampKee
 /**
  * The stand-in's MQTT broker: aedes (MQTT 3.1 / 3.1.1 only — no MQTT 5) behind a Node TLS server that
  * requires a client certificate from the stand-in's CA, with AWS IoT Core's rules
- * (reference/aws-iot.md §2.2, §3, §4, §8 item 6):
+ * (docs/aws-iot-facts.md: #message-broker-limits, #mqtt-on-aws-iot-core, #policies, #device-shadow):
  * - the certificate (SHA-256 of its DER = certificateId) must be registered and ACTIVE, else the
  *   connection is closed; it is closed too when the certificate stops being ACTIVE or is deleted;
  * - iot:Connect on client/<clientId>, iot:Publish on topic/<topic> (plus iot:RetainPublish for
@@ -128,7 +128,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       const clientId = packet.clientId ?? '';
       const refuse = (why: string) => {
         log.info({ clientId, certificateId: s?.certificateId }, `connection refused: ${why}`);
-        // AWS closes the connection without a CONNACK when it refuses a client (§3.6)
+        // AWS closes the connection without a CONNACK when it refuses a client (MQTT 3.1.1)
         done(new Refusal(why), false);
       };
       if (!s) return refuse('no accepted certificate');
@@ -315,7 +315,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   servers.push(primary);
   hosts.push(primaryHost);
   if (primaryHost === '127.0.0.1') {
-    // clients that dial `localhost` may try ::1 first (the CRT resolves AAAA too, §6.4)
+    // clients that dial `localhost` may try ::1 first (the CRT resolves AAAA too, docs/aws-iot-facts.md#device-sdk-connections)
     const v6 = makeServer();
     try {
       await listen(v6, '::1', port);

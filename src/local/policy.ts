@@ -1,5 +1,5 @@
 /**
- * AWS IoT policy evaluation, pure (reference/aws-iot.md §3). IAM grammar and IAM evaluation logic:
+ * AWS IoT policy evaluation, pure (docs/aws-iot-facts.md#policies). IAM grammar and IAM evaluation logic:
  * "By default, all policies are implicitly denied. An explicit allow in any identity-based or
  * resource-based policy overrides the default behavior. An explicit deny in any policy overrides
  * any allows." (create-iot-policy.html).
@@ -9,9 +9,9 @@
  * - Resources match case-sensitively; `*` is any run of characters including `/` and `:`, `?` exactly
  *   one; MQTT's `+` and `#` are literal ("treated as those characters with no special meaning",
  *   pub-sub-policy.md).
- * - Policy variables are substituted before matching (§3.5); substituted values are literal (a
+ * - Policy variables are substituted before matching; substituted values are literal (a
  *   client id `a*` does not become a wildcard); `${*}`, `${?}`, `${$}` are a literal `*`, `?`, `$`.
- *   A variable that cannot be resolved makes its element unable to match (design choice, §3.5).
+ *   A variable that cannot be resolved makes its element unable to match (design choice).
  * - Condition: StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringLike, StringNotLike, Bool,
  *   Null (with `IfExists`) on the keys that `${…}` resolves; any other operator makes the statement
  *   inapplicable (a deny with an unknown operator is thus not applied: documented deviation).
@@ -242,7 +242,7 @@ function conditionHolds(st: PolicyStatement, ctx: PolicyContext): boolean {
   return true;
 }
 
-/** Evaluates every statement of every policy for one request (§3.6). */
+/** Evaluates every statement of every policy for one request (IAM evaluation). */
 export function evaluate(policies: readonly PolicyDocument[], action: string, resource: string, ctx: PolicyContext): Decision {
   let allowed = false;
   for (const policy of policies) {
@@ -255,7 +255,7 @@ export function evaluate(policies: readonly PolicyDocument[], action: string, re
   return allowed ? { decision: 'allow' } : { decision: 'implicitDeny' };
 }
 
-/** The ARNs AWS IoT checks (§3.3). */
+/** The ARNs AWS IoT checks (https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html). */
 export const iotArn = {
   client: (region: string, account: string, clientId: string) => `arn:aws:iot:${region}:${account}:client/${clientId}`,
   topic: (region: string, account: string, topic: string) => `arn:aws:iot:${region}:${account}:topic/${topic}`,

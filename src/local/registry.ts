@@ -6,7 +6,7 @@ import * as valid from './validate.js';
 
 /**
  * The stand-in's registry: things, certificates, policies and their attachments, with the state rules
- * of AWS IoT (reference/aws-iot.md §1.6). Pure state: no disk, no network; the clock and id source are
+ * of AWS IoT (docs/aws-iot-facts.md#state-rules-and-the-deletion-order). Pure state: no disk, no network; the clock and id source are
  * injected. Every method validates completely before it changes anything, so a call that throws
  * changed nothing. Implements the broker's BrokerAuthority contract.
  */
@@ -68,7 +68,7 @@ export interface RegistryOptions {
 
 export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'];
 
-/** DOCS-2019: "Maximum number of policies that can be attached to a certificate … 10" */
+/** Maximum number of policies attached to a certificate: 10 (docs/aws-iot-facts.md#state-rules-and-the-deletion-order) */
 export const MAX_POLICIES_PER_CERTIFICATE = 10;
 
 export interface TokenPaging {

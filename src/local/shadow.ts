@@ -1,6 +1,5 @@
 /**
- * Device Shadow service logic, pure (reference/aws-iot.md §4; DOCS-2023 device-shadow-mqtt.md,
- * device-shadow-document.md, device-shadow-error-messages.md; delta algorithm after moto's
+ * Device Shadow service logic, pure (docs/aws-iot-facts.md#device-shadow; delta algorithm after moto's
  * `FakeShadow`). Takes a request topic and payload, returns the messages to publish. Clock injected.
  */
 
@@ -50,7 +49,7 @@ export function shadowTopicPrefix(thingName: string, shadowName?: string): strin
   return `$aws/things/${thingName}/shadow${shadowName === undefined ? '' : `/name/${shadowName}`}`;
 }
 
-/** State document limits (§2.3): 8 KB without metadata; nesting of desired/reported contents. */
+/** State document limits (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits): 8 KB without metadata; nesting of desired/reported contents. */
 export const SHADOW_LIMITS = { maxStateBytes: 8 * 1024, maxDepth: 6, maxClientTokenBytes: 64 } as const;
 
 class Rejection {

@@ -1,6 +1,6 @@
 /**
- * Per-API token buckets emulating AWS IoT's control-plane TPS quotas (reference/aws-iot.md §2.1,
- * DOCS-2019 "AWS IoT Throttling Limits", per account per region). Burst = one second's worth.
+ * Per-API token buckets emulating AWS IoT's control-plane TPS quotas (per account per
+ * region, https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits). Burst = one second's worth.
  * The clock is injected (milliseconds), so tests drive it.
  */
 

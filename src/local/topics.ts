@@ -1,6 +1,6 @@
 /**
  * MQTT topic names, topic filters and client ids, checked and matched the way AWS IoT Core does
- * (reference/aws-iot.md §2.2 "Message broker / protocol limits", §3.4 last bullet). Pure.
+ * (docs/aws-iot-facts.md#message-broker-limits, #mqtt-on-aws-iot-core). Pure.
  */
 
 export const MQTT_LIMITS = {
@@ -107,7 +107,7 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** AWS keep-alive rule (§2.2): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */
+/** AWS keep-alive rule (docs/aws-iot-facts.md#message-broker-limits): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */
 export function clampKeepAlive(seconds: number): number {
   if (seconds === 0 || seconds > 1200) return 1200;
   return Math.max(30, seconds);

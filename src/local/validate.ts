@@ -1,7 +1,7 @@
 import { ApiError, invalid } from './api-error.js';
 
 /**
- * Input validation with the constraints of the IoT service model (reference/aws-iot.md §1.2).
+ * Input validation with the constraints of the IoT service model (docs/aws-iot-facts.md#names-and-fields).
  * Every failure is an ApiError in AWS's shape.
  */
 

@@ -5,7 +5,7 @@ import { Qos0Gate } from './qos0-gate.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, sleep, withTimeout } from './shared.js';
 
 /**
- * MQTT 3.1.1 over the device SDK's `AwsIotMqttConnectionConfigBuilder` (reference §6.2):
+ * MQTT 3.1.1 over the device SDK's `AwsIotMqttConnectionConfigBuilder` (docs/aws-iot-facts.md#device-sdk-connections):
  * persistent session (clean_session false) so that unacknowledged QoS 1 publishes are sent again
  * after a reconnect; the CRT reconnects by itself after an interruption, but "a failure during
  * initial connect would halt reconnects" (SDK MQTT5 user guide), so connect() retries itself.

@@ -2,11 +2,12 @@ import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, withTimeout } from './shared.js';
 
-/** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour, §2.2). */
+/** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour,
+ * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
 const SESSION_EXPIRY_S = 3600;
 
 /**
- * MQTT 5 over `AwsIotMqtt5ClientConfigBuilder` (reference §6.1). Session RejoinPostSuccess with a
+ * MQTT 5 over `AwsIotMqtt5ClientConfigBuilder` (docs/aws-iot-facts.md#device-sdk-connections). Session RejoinPostSuccess with a
  * non-zero session expiry so unacknowledged QoS 1 publishes are resent after a reconnect. The
  * builder turns on AWS IoT Core's client-side limits (100 publishes/s per connection); they are
  * lifted (`None`) unless `awsLimits`. The client retries failed connects by itself until stop().

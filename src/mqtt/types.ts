@@ -24,7 +24,7 @@ export interface ConnectionOptions {
   keepAliveSeconds?: number;
   /**
    * true against AWS IoT Core: keep the SDK's metrics username and (MQTT 5) its client-side
-   * per-connection limits (100 publishes/s, 512 KiB/s; reference §2.2, §6.1). false for other brokers.
+   * per-connection limits (100 publishes/s, 512 KiB/s; docs/aws-iot-facts.md#message-broker-limits). false for other brokers.
    */
   awsLimits?: boolean;
   /** reconnect backoff bounds; defaults 1 s .. 30 s */

@@ -14,7 +14,7 @@ import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
 
 /**
- * `elf clean`: for every recorded thing, in AWS's order (reference/aws-iot.md §1.6):
+ * `elf clean`: for every recorded thing, in AWS's order (docs/aws-iot-facts.md#state-rules-and-the-deletion-order):
  *   DetachPolicy → DeletePolicy → UpdateCertificate(INACTIVE) → DetachThingPrincipal → DeleteCertificate → DeleteThing
  * then its key files. Each step is journalled as it completes, so clean can be killed and run again.
  * "Already gone" (ResourceNotFound) counts as done; the eventually-consistent steps (a delete right

@@ -1,10 +1,10 @@
 /**
  * Client-side pacing of control-plane calls: one token bucket per API at AWS IoT's default
- * per-account API rate (reference/aws-iot.md §2.1), so a big `create` paces itself instead of
+ * per-account API rate (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits), so a big `create` paces itself instead of
  * bouncing off ThrottlingException. The clock and the timer are injected (tests drive them).
  */
 
-/** AWS IoT default API TPS (DOCS-2019 "AWS IoT Throttling Limits"); CreateKeysAndCertificate: 10 (UNVERIFIED, §2.1). */
+/** AWS IoT default API TPS (docs/aws-iot-facts.md#control-plane-rates); CreateKeysAndCertificate: 10 (assumed). */
 export const AWS_API_TPS: Readonly<Record<string, number>> = {
   CreateKeysAndCertificate: 10,
   CreateThing: 15,

@@ -1,19 +1,19 @@
 /**
  * The least-privilege AWS IoT policy elf attaches to each thing's certificate (pure).
  *
- * A thing may (reference/aws-iot.md §3.3, §4.1):
+ * A thing may (docs/aws-iot-facts.md#policies, #device-shadow):
  *  - iot:Connect only as itself:           arn:aws:iot:<region>:<account>:client/<thingName>
  *  - iot:Publish, iot:Receive under root:  topic/<root>, topic/<root>/*
  *  - iot:Subscribe to filters under root:  topicfilter/<root>, topicfilter/<root>/*
  *  - the same three on its own shadow:     topic/$aws/things/<thingName>/shadow/*, topicfilter/$aws/things/<thingName>/shadow/*
  * Region and account are always spelled out (the original ELF allowed `arn:aws:iot:<region>:*:*`).
- * Policy wildcards are IAM globs (§3.4): `*` crosses `/`, and `+`/`#` are literal, so `topicfilter/<root>/*`
+ * Policy wildcards are IAM globs: `*` crosses `/`, and `+`/`#` are literal, so `topicfilter/<root>/*`
  * also covers the MQTT filters `<root>/#` and `<root>/+/x`.
  */
 
-/** AWS IoT thing names: 1–128 of [a-zA-Z0-9:_-] (§1.2); elf leaves out `:` so the name fits a policy name too. */
+/** AWS IoT thing names: 1–128 of [a-zA-Z0-9:_-] (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html); elf leaves out `:` so the name fits a policy name too. */
 export const THING_NAME_RE = /^[a-zA-Z0-9_-]{1,128}$/;
-/** Policy names: 1–128 of [\w+=,.@-] (§1.2). */
+/** Policy names: 1–128 of [\w+=,.@-] (https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html). */
 export const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
 export const POLICY_PREFIX = 'elf-';
 
@@ -22,7 +22,7 @@ export function policyNameFor(thingName: string): string {
 }
 
 /**
- * Why a topic root cannot be used, or undefined when it can. MQTT topic rules (§2.2): ≤ 256 bytes,
+ * Why a topic root cannot be used, or undefined when it can. MQTT topic rules (docs/aws-iot-facts.md#message-broker-limits): ≤ 256 bytes,
  * ≤ 7 slashes in a topic (the root's own levels leave room below it), no wildcards; no IAM glob or
  * policy-variable characters, which would widen the policy; not a reserved `$` topic.
  */
@@ -82,7 +82,7 @@ export function policyDocument({ region, account, thingName, topicRoot, partitio
   };
 }
 
-/** The document as sent to CreatePolicy: compact JSON (AWS counts 2,048 characters without whitespace, §2.3). */
+/** The document as sent to CreatePolicy: compact JSON (AWS counts 2,048 characters without whitespace, docs/aws-iot-facts.md#policies). */
 export function policyDocumentText(input: PolicyInput): string {
   return JSON.stringify(policyDocument(input));
 }

@@ -2,7 +2,7 @@ import type { Clock } from './pacing.js';
 
 /**
  * What kind of failure an AWS SDK error is, by its name, HTTP status and network code
- * (reference/aws-iot.md §1.5: the SDK keys errors on `x-amzn-ErrorType`; ThrottlingException is HTTP 400).
+ * (docs/aws-iot-facts.md#errors: the SDK keys errors on `x-amzn-ErrorType`; ThrottlingException is HTTP 400).
  */
 export type ErrorKind =
   | 'throttled' // ThrottlingException, LimitExceededException, 429
@@ -10,7 +10,7 @@ export type ErrorKind =
   | 'network' // connection reset/refused, timeouts
   | 'not-found' // ResourceNotFoundException: for a delete, "already gone"
   | 'exists' // ResourceAlreadyExistsException
-  | 'conflict' // DeleteConflict, CertificateState, "still attached": eventually consistent after a detach (§1.6)
+  | 'conflict' // DeleteConflict, CertificateState, "still attached": eventually consistent after a detach
   | 'denied' // AccessDenied, Unauthorized: missing IAM permission
   | 'credentials' // the credentials themselves were refused
   | 'other';

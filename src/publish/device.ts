@@ -6,7 +6,7 @@ import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
 import { endTime, firstSlotFrom, slotTime, TokenBucket, type ScheduleSpec } from './schedule.js';
 import type { ThingStats } from './stats.js';
 
-/** AWS IoT Core's per-connection limits (reference §2.2). */
+/** AWS IoT Core's per-connection limits (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
 export const AWS_MAX_PUBLISH_PER_SEC = 100;
 export const AWS_MAX_PAYLOAD_BYTES = 128 * 1024;
 /** A publish handed to the client later than this after its slot counts as late. */

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 
-/** AWS IoT Core's MQTT over TLS port (reference §2.2: MQTT+X.509 on 8883). */
+/** AWS IoT Core's MQTT over TLS port (MQTT+X.509 on 8883: https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html). */
 export const DEFAULT_MQTT_PORT = 8883;
 
 export interface MqttEndpoint {

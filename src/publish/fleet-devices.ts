@@ -77,7 +77,7 @@ export function isAwsTarget(t: FleetTarget): boolean {
 /**
  * The default filters of `elf subscribe`: the root itself and everything below it (in MQTT, and in
  * AWS IoT, `elf/#` matches `elf` too per MQTT 3.1.1 §4.7.1.2, but AWS IoT documents that `#` does
- * not match the parent: reference §2.2), so both are subscribed.
+ * not match the parent: docs/aws-iot-facts.md#mqtt-on-aws-iot-core), so both are subscribed.
  */
 export function defaultFilters(topicRoot: string): string[] {
   return [topicRoot, `${topicRoot}/#`];

@@ -48,7 +48,7 @@ export function inRun(spec: ScheduleSpec, k: number, n: number): boolean {
 
 /**
  * A token bucket (pure, clock passed in): at most `ratePerSec` takes per second with bursts of
- * `burst`. Used for AWS IoT Core's 100 publishes/s per connection (reference §2.2) and the
+ * `burst`. Used for AWS IoT Core's 100 publishes/s per connection (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits) and the
  * connection ramp.
  */
 export class TokenBucket {

@@ -11,7 +11,7 @@ export interface ChunkParser {
   end(out: SourceItem[]): void;
 }
 
-/** AWS IoT Core's maximum message payload: 128 KB (reference/aws-iot.md, quotas). */
+/** AWS IoT Core's maximum message payload: 128 KB (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 
 export function overLimitReason(what: string, bytes: number, max: number): string {

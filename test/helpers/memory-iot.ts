@@ -3,7 +3,7 @@ import type { IotApi } from '../../src/provision/iot.js';
 
 /**
  * An in-memory control plane behind elf's IotApi interface, enforcing AWS IoT's state rules
- * (reference/aws-iot.md §1.6), with knobs for faults: a share of calls answered with throttling or
+ * (docs/aws-iot-facts.md#state-rules-and-the-deletion-order), with knobs for faults: a share of calls answered with throttling or
  * 5xx, and detaches that take effect only after a number of further calls (eventual consistency).
  * For the provisioning logic's unit tests; the end-to-end tests use the real stand-in.
  */

@@ -14,7 +14,7 @@ import { freePort } from './net.js';
 /**
  * A real mosquitto (Debian's, 2.0.x) on a free loopback port with mTLS: client certificates must
  * be signed by a throwaway local CA (src/local/ca.ts). The broker keeps QoS 1 messages for slow
- * subscribers (max_queued_messages high: reference §10) and persists sessions to disk so that a
+ * subscribers (max_queued_messages high: docs/aws-iot-facts.md#mosquitto) and persists sessions to disk so that a
  * restart keeps subscriptions.
  */
 export interface ClientCert {
@@ -71,7 +71,7 @@ function waitForPort(port: number, host: string, timeoutMs: number): Promise<voi
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'elf-mosquitto-'));
-  // mosquitto started as root drops to user `mosquitto` unless told `user root` (reference §10);
+  // mosquitto started as root drops to user `mosquitto` unless told `user root` (https://mosquitto.org/man/mosquitto-conf-5.html);
   // keep the dir readable anyway in case a build refuses that.
   await chmod(dir, 0o755);
   const ca: CertificateAuthority = await createCertificateAuthority('elf test mosquitto CA');

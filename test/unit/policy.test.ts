@@ -17,7 +17,7 @@ const thing0: PolicyContext = {
   thing: { thingName: 'thing_0', thingTypeName: 'sensor', attributes: { floor: '3' } },
 };
 
-describe('policy evaluation: AWS examples (reference §3)', () => {
+describe('policy evaluation: AWS examples', () => {
   it("ELF's own policy: Connect/Publish/Receive/Subscribe on arn:aws:iot:<region>:*:*", () => {
     const elf = policy({ Effect: 'Allow', Action: ['iot:Connect', 'iot:Publish', 'iot:Receive', 'iot:Subscribe'], Resource: ['arn:aws:iot:us-east-1:*:*'] });
     expect(decide([elf], 'iot:Connect', arn('client/anything'))).toBe('allow');
@@ -81,7 +81,7 @@ describe('policy evaluation: AWS examples (reference §3)', () => {
   });
 });
 
-describe('policy variables (reference §3.5)', () => {
+describe('policy variables', () => {
   it('${iot:ClientId} in Connect and Publish', () => {
     const p = policy(
       { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:ClientId}') },

@@ -3,7 +3,7 @@ import { evaluate, parsePolicy } from '../../src/local/policy.js';
 import { parseArn, policyDocument, policyDocumentText, policyNameFor, POLICY_NAME_RE, samePolicy, topicRootProblem, type PolicyDocument } from '../../src/provision/policy.js';
 
 /**
- * A tiny evaluator of AWS IoT policy semantics (reference/aws-iot.md §3.2, §3.4, §3.6): implicit
+ * A tiny evaluator of AWS IoT policy semantics (docs/aws-iot-facts.md#policies): implicit
  * deny, explicit deny wins, IAM-style globs (`*` any run of characters including `/`, `?` one
  * character, `+`/`#` literal), case-insensitive actions, case-sensitive resources.
  */

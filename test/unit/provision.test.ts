@@ -65,7 +65,7 @@ describe('create and clean against an in-memory control plane', () => {
     expect(await runClean(cleanReq(), io(iot))).toEqual({ kind: 'nothing', stateDir: dir });
   });
 
-  it('calls the control plane in AWS order (§1.6)', async () => {
+  it('calls the control plane in AWS order', async () => {
     const iot = new MemoryIot();
     await runCreate(createReq(1), io(iot));
     expect(iot.calls).toEqual(['CreateKeysAndCertificate', 'CreateThing', 'AttachThingPrincipal', 'CreatePolicy', 'AttachPolicy']);

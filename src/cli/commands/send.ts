@@ -11,7 +11,7 @@ import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionVal
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
-/** AWS IoT Core's payload limit (reference §2.2), the default line limit everywhere. */
+/** AWS IoT Core's payload limit (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits), the default line limit everywhere. */
 const DEFAULT_MAX_PAYLOAD = 128 * 1024;
 /** MQTT's own limit on a packet (remaining length < 256 MiB) */
 const MQTT_MAX_PAYLOAD = 256 * 1024 * 1024 - 1024;
