@@ -6,6 +6,13 @@
 const PER_OCTAVE = 8;
 const BUCKETS = 40 * PER_OCTAVE; // up to 2^40 µs ≈ 12 days
 
+/** A histogram as JSON: [bucket, count] pairs of the non-empty buckets. */
+export interface SerializedHistogram {
+  perOctave: number;
+  maxMs: number;
+  buckets: Array<[number, number]>;
+}
+
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKETS);
   private n = 0;
@@ -40,6 +47,25 @@ export class LatencyHistogram {
       }
     }
     return this.maxMs;
+  }
+
+  /** The non-empty buckets, for a JSON summary that another process can merge exactly. */
+  toJSON(): SerializedHistogram {
+    const buckets: Array<[number, number]> = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
+    return { perOctave: PER_OCTAVE, maxMs: this.maxMs, buckets };
+  }
+
+  static fromJSON(h: SerializedHistogram): LatencyHistogram {
+    if (h.perOctave !== PER_OCTAVE) throw new RangeError(`a histogram with ${h.perOctave} buckets per octave cannot be merged with ${PER_OCTAVE}`);
+    const out = new LatencyHistogram();
+    for (const [i, c] of h.buckets) {
+      if (!Number.isInteger(i) || i < 0 || i >= BUCKETS || !(c >= 0)) throw new RangeError(`histogram bucket [${i}, ${c}] is out of range`);
+      out.counts[i]! += c;
+      out.n += c;
+    }
+    out.maxMs = h.maxMs;
+    return out;
   }
 
   merge(other: LatencyHistogram): void {

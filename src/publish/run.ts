@@ -97,6 +97,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const connectRate = Math.max(1, opts.connectRate ?? 100);
 
   const startMs = clock.now();
+  const startedAt = clock.wall();
   const spec: ScheduleSpec = {
     startMs,
     intervalMs: Math.max(0, (opts.interval ?? 1) * 1000),
@@ -338,6 +339,8 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
       protocol: opts.protocol,
       qos,
       startMs,
+      startedAt,
+      ...(firstSend !== undefined ? { firstSendMs: firstSend, lastSettleMs: lastSettle } : {}),
       elapsedMs,
       sendingMs: Math.max(0, lastSettle - (firstSend ?? lastSettle)),
       allConnectedMs,

@@ -1,6 +1,6 @@
 import type { Protocol, QoS } from '../mqtt/index.js';
 import type { SkipReport } from './fanout.js';
-import { LatencyHistogram } from './histogram.js';
+import { LatencyHistogram, type SerializedHistogram } from './histogram.js';
 import type { ThingStats } from './stats.js';
 
 export type StopReason = 'duration' | 'count' | 'end-of-input' | 'aborted' | 'gave-up' | 'input-error';
@@ -66,6 +66,27 @@ export interface SendSummary {
   /** readers that fell out of the shared window and read the input privately */
   fallbackReaders: number;
   perThing: ThingSummary[];
+  /**
+   * When the run started (ms since the epoch) and, from then, the first publish and the last
+   * acknowledgement: what summaries of several processes need to be merged exactly (merge.ts).
+   */
+  timing: { startedAt: number; firstPublishMs: number | null; lastSettleMs: number | null };
+  /** the acknowledgement latencies themselves (latencyMs is read from it), mergeable */
+  latencyHistogram: SerializedHistogram;
+  /** parts of the fleet (workers, shards) whose process failed: their things' figures are missing */
+  failedParts?: FailedPart[];
+}
+
+/** A worker or shard that ended without its summary. */
+export interface FailedPart {
+  /** e.g. "worker 2" or "shard 1/4" */
+  part: string;
+  things: number;
+  firstThing: string;
+  lastThing: string;
+  exitCode: number | null;
+  signal: string | null;
+  error?: string;
 }
 
 export interface SummaryInput {
@@ -73,6 +94,11 @@ export interface SummaryInput {
   protocol: Protocol;
   qos: QoS;
   startMs: number;
+  /** wall-clock ms since the epoch at startMs */
+  startedAt?: number;
+  /** clock times (as startMs) of the first publish and the last acknowledgement */
+  firstSendMs?: number;
+  lastSettleMs?: number;
   elapsedMs: number;
   sendingMs: number;
   allConnectedMs: number | undefined;
@@ -125,6 +151,12 @@ export function summarize(input: SummaryInput): SendSummary {
     duplicates: input.qos === 1 ? { possible: input.stats.reduce((a, st) => a + st.maybeDuplicated, 0) } : null,
     fallbackReaders: input.fallbacks,
     perThing,
+    timing: {
+      startedAt: Math.round(input.startedAt ?? Date.now() - input.elapsedMs),
+      firstPublishMs: input.firstSendMs === undefined ? null : round(input.firstSendMs - input.startMs, 3),
+      lastSettleMs: input.lastSettleMs === undefined || input.firstSendMs === undefined ? null : round(input.lastSettleMs - input.startMs, 3),
+    },
+    latencyHistogram: hist.toJSON(),
   };
 }
 
@@ -153,6 +185,9 @@ export function renderText(s: SendSummary, opts: { maxRows?: number } = {}): str
     lines.push(`possible duplicates: ${fmt(s.duplicates.possible)} (in flight when a connection dropped, resent after it came back)`);
   }
   lines.push(`connect: ${s.allConnectedMs === null ? `${fmt(s.things - s.connected)} never connected` : `all connected in ${(s.allConnectedMs / 1000).toFixed(2)} s`}`);
+  for (const f of s.failedParts ?? []) {
+    lines.push(`${f.part} failed (${fmt(f.things)} things, ${f.firstThing}..${f.lastThing}): ${f.signal ? `killed by ${f.signal}` : `exit code ${f.exitCode}`}${f.error ? `: ${f.error}` : ''}`);
+  }
   if (s.skippedLines.count > 0) {
     lines.push(`skipped input lines: ${fmt(s.skippedLines.count)}`);
     for (const e of s.skippedLines.examples) lines.push(`  line ${e.line}: ${e.reason}`);
