@@ -88,19 +88,23 @@ clean: ## remove the things (AWS or stand-in), the fleet state, and the stand-in
 	  docker compose down && rm -f $(LOCAL_DIR)/compose && touch $(LOCAL_DIR)/bootstrap-started; \
 	elif [ -e $(STATE_DIR) ]; then $(MAKE) --no-print-directory dist >/dev/null && $(ELF) clean --state-dir $(STATE_DIR); fi
 	@$(MAKE) --no-print-directory local-stop
-	@if [ -f $(LOCAL_DIR)/bootstrap-started ]; then rm -rf $(LOCAL_DIR); echo "make: removed the stand-in's state $(LOCAL_DIR)"; fi
+	@if [ -f $(LOCAL_DIR)/bootstrap-started ]; then \
+	  owner=$$(cat $(LOCAL_DIR)/local/stand-in.pid 2>/dev/null); \
+	  if [ -n "$$owner" ] && kill -0 $$owner 2>/dev/null; then \
+	    echo "make: a stand-in that make did not start (pid $$owner) still uses $(LOCAL_DIR)/local: left it running and kept its state; stop it and run make clean again to remove $(LOCAL_DIR)"; \
+	  else rm -rf $(LOCAL_DIR); echo "make: removed the stand-in's state $(LOCAL_DIR)"; fi; \
+	fi
 	@echo "make: clean"
 
 local: dist ## run the local IoT Core stand-in in the foreground (Ctrl-C stops it)
 	$(ELF) local --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT)
 
-local-start: dist ## start the local stand-in in the background (pid and log in LOCAL_DIR)
+local-start: dist ## start the local stand-in in the background, in its own session (pid and log in LOCAL_DIR)
 	@mkdir -p $(LOCAL_DIR) && touch $(LOCAL_DIR)/bootstrap-started
 	@echo "make: no AWS credentials: starting the local IoT Core stand-in (log: $(LOCAL_DIR)/local.log)"
-	@nohup $(ELF) local --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT) > $(LOCAL_DIR)/local.log 2>&1 & echo $$! > $(LOCAL_DIR)/local.pid
-	@for i in $$(seq 1 100); do if grep -q 'control plane' $(LOCAL_DIR)/local.log 2>/dev/null && $(ELF) target --state-dir $(STATE_DIR) >/dev/null 2>&1; then exit 0; fi; \
-	  if ! kill -0 $$(cat $(LOCAL_DIR)/local.pid) 2>/dev/null; then echo "make: the stand-in did not start:" >&2; cat $(LOCAL_DIR)/local.log >&2; exit 1; fi; sleep 0.2; done; \
-	  echo "make: the stand-in did not answer within 20 s (log: $(LOCAL_DIR)/local.log)" >&2; exit 1
+	@$(ELF) local --background --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT) \
+	  --pid-file $(LOCAL_DIR)/local.pid --log-file $(LOCAL_DIR)/local.log || \
+	  { echo "make: the stand-in did not start; if a port is in use, pick others: make bootstrap LOCAL_PORT=<port> LOCAL_MQTT_PORT=<port>" >&2; exit 1; }
 
 local-stop: ## stop the stand-in that local-start started
 	@if [ -f $(LOCAL_DIR)/local.pid ]; then pid=$$(cat $(LOCAL_DIR)/local.pid); \

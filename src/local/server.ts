@@ -1,7 +1,6 @@
-import { chmod, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
-import { makeDirectory } from '../dirs.js';
 import { ElfError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
@@ -13,6 +12,7 @@ import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
+import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 
 /**
@@ -59,25 +59,6 @@ export interface StandIn {
 }
 
 export const REGISTRY_FILE = 'registry.json';
-
-async function ensureStateDir(dir: string): Promise<void> {
-  const existed = await stat(dir).then(
-    (s) => {
-      if (!s.isDirectory()) throw new ElfError(`--state-dir ${dir} exists and is not a directory`);
-      return true;
-    },
-    () => false,
-  );
-  if (!existed) {
-    try {
-      await makeDirectory(dir, 0o700);
-      await chmod(dir, 0o700);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new ElfError(`--state-dir ${dir}: cannot create it (${code}); choose another directory with --state-dir`, 'ELF_STATE_DIR');
-    }
-  }
-}
 
 /** The CA in `<dir>/ca.pem` + `<dir>/ca.key` (0600): made on first start, reused afterwards. */
 export async function loadOrCreateCa(dir: string, log: Logger): Promise<CertificateAuthority> {
@@ -154,14 +135,16 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const log = options.logger ?? createLogger();
   const stateDir = options.stateDir;
   const registryFile = path.join(stateDir, REGISTRY_FILE);
-  const { ca, registry } = await (async () => {
+  const { ca, registry, release } = await (async () => {
     await ensureStateDir(stateDir);
+    const release = await claimStateDir(stateDir);
     const ca = await loadOrCreateCa(stateDir, log);
-    return { ca, registry: await loadRegistry(registryFile, options.region, options.account) };
+    return { ca, registry: await loadRegistry(registryFile, options.region, options.account), release };
   })().catch((e: unknown) => {
     throw stateDirFailure(e, stateDir);
   });
-  const writer = new CoalescingWriter(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())));
+  // a state dir removed under the running stand-in is put back, not answered with 500s
+  const writer = new CoalescingWriter(() => writeRecreating(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())), stateDir, ca, log));
   const advertisedHost = options.advertiseHost ?? defaultAdvertisedHost(options.host);
   if (!isLoopback(options.host)) {
     log.warn(
@@ -193,7 +176,11 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
   });
   const http = createControlPlaneServer(api, log);
-  const port = await listen(http, options.port, options.host);
+  const port = await listen(http, options.port, options.host).catch(async (e: unknown) => {
+    keys.close();
+    await release();
+    throw e;
+  });
 
   // the mTLS MQTT broker (MQTT 3.1.1), with the registry as its authority
   let broker: RunningBroker;
@@ -202,6 +189,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   } catch (e) {
     keys.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
+    await release();
     throw stateDirFailure(e, stateDir);
   }
   mqttPort = broker.port;
@@ -233,8 +221,14 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
         });
         await broker.close();
         await writer.idle();
-        await writer.save();
-      })();
+        try {
+          await writer.save();
+        } finally {
+          await release();
+        }
+      })().catch((e: unknown) => {
+        throw stateDirFailure(e, stateDir);
+      });
       return closing;
     },
   };

@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { unlink, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { makeDirectory } from '../../dirs.js';
 import { createLogger } from '../../log.js';
+import { argsWithout, reportReady, startInBackground } from '../background.js';
 import { decimal, integer, nonEmpty } from '../parse.js';
 
 interface LocalFlags {
@@ -16,6 +19,9 @@ interface LocalFlags {
   faultRate: number;
   faultSeed?: number;
   keyPool?: number;
+  background: boolean;
+  pidFile?: string;
+  logFile?: string;
 }
 
 function accountId(v: string): string {
@@ -56,21 +62,30 @@ export function localCommand(): Command {
       'RSA-2048 key pairs for CreateKeysAndCertificate to generate at start-up (each costs 0.1-0.2 s of CPU); without it a pool of 32 fills from the first call',
       integer(0, 100_000),
     )
+    .option('--background', 'start in its own session (closing the terminal does not stop it), wait until it is ready, and return; stop it with kill <pid>', false)
+    .option('--pid-file <file>', 'write the process id here once ready (removed when it stops)', nonEmpty('--pid-file'))
+    .option('--log-file <file>', 'with --background: where its output goes (default: <state-dir>/local.log)', nonEmpty('--log-file'))
     .action(async (flags: LocalFlags) => {
+      if (flags.background) return startBackground(flags);
       const log = createLogger();
       // loaded on use, so that other commands do not pay for the stand-in's modules
       const { startStandIn } = await import('../../local/server.js');
       const standIn = await startStandIn({ ...flags, keyPoolSize: flags.keyPool, logger: log });
       const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
       const shown = rel.startsWith('..') ? standIn.stateDir : rel;
-      process.stdout.write(`elf local: control plane ${standIn.controlPlaneUrl}\n`);
       const mqttHost = standIn.advertisedHost.includes(':') ? `[${standIn.advertisedHost}]` : standIn.advertisedHost;
-      process.stdout.write(`elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)\n`);
-      process.stdout.write(`elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})\n`);
+      const lines = [
+        `elf local: control plane ${standIn.controlPlaneUrl}`,
+        `elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)`,
+        `elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})`,
+      ];
+      process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      if (flags.pidFile) await writeFile(flags.pidFile, `${process.pid}\n`);
       log.info(
         { controlPlane: standIn.controlPlaneUrl, advertisedHost: standIn.advertisedHost, mqttPort: standIn.mqttPort, stateDir: standIn.stateDir, region: flags.region, throttle: flags.throttle, faultRate: flags.faultRate, ...standIn.registry.counts() },
         'elf local is ready',
       );
+      reportReady(lines);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.off('SIGINT', stop);
@@ -81,7 +96,21 @@ export function localCommand(): Command {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-      await standIn.close();
+      try {
+        await standIn.close();
+      } finally {
+        if (flags.pidFile) await unlink(flags.pidFile).catch(() => undefined);
+      }
       log.info('stopped');
     });
+}
+
+/** `elf local --background`: the same command, detached, logging to a file; prints where it is and returns. */
+async function startBackground(flags: LocalFlags): Promise<void> {
+  const logFile = flags.logFile ?? path.join(flags.stateDir, 'local.log');
+  await makeDirectory(path.dirname(logFile), 0o700);
+  // a stand-in makes its CA on first start, seconds on a loaded machine
+  const { pid, ready } = await startInBackground({ args: argsWithout('--background'), logFile, readyTimeoutMs: 120_000 });
+  process.stdout.write(ready.lines.map((l) => `${l}\n`).join(''));
+  process.stdout.write(`elf local: running in the background, pid ${pid}, log ${logFile}; stop it with kill ${pid}\n`);
 }
