@@ -1,6 +1,6 @@
 /**
  * What the stand-in's MQTT broker asks of the control-plane registry: the contract between
- * src/local/registry.ts (which implements it) and src/local/broker.ts (which uses it).
+ * src/local/registry.ts (which implements it) and src/local/broker/ (which uses it).
  */
 export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BrokerAuthority } from './authority.js';
-import { startBroker, type RunningBroker } from './broker.js';
+import { startBroker, type RunningBroker } from './broker/index.js';
 import { isIpAddress, issueServerCertificate, type CertificateAuthority } from './ca.js';
 import { ShadowService } from './shadow.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
 import { createCertificateAuthority, generateRsaKeyPair, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
 import { FaultInjector } from './faults.js';
-import type { RunningBroker } from './broker.js';
+import type { RunningBroker } from './broker/index.js';
 import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';

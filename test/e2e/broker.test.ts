@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../src/local/broker.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startBroker, type RunningBroker } from '../../src/local/broker/index.js';
 import { createCertificateAuthority, issueDeviceCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/local/ca.js';
 import { createLogger } from '../../src/log.js';
 import { allow, FakeAuthority } from '../helpers/fake-authority.js';
@@ -299,6 +299,51 @@ describe('device shadow', () => {
       await within(dev.interrupted, 10_000, 'the device to be disconnected');
     } finally {
       await Promise.all([dev.close(), console_.end()]);
+    }
+  });
+});
+
+describe('seams', () => {
+  it('the stand-in sees each accepted publish once, not a refused one, and each connect, subscribe, unsubscribe and disconnect', async () => {
+    const c = await cert();
+    authority.register(c, { policies: [allow([['iot:Connect', 'iot:Subscribe', 'iot:Receive'], 'arn:aws:iot:us-east-1:*:*'], [['iot:Publish'], `${R}:topic/seam/ok`])] });
+    const seen: string[] = [];
+    const offs = [
+      broker.events.on('publish', (m) => m.client?.clientId === 'seam' && seen.push(`publish ${m.topic} ${m.payload.toString()} qos${m.qos}`)),
+      broker.events.on('connect', (e) => e.clientId === 'seam' && seen.push(`connect ${e.certificateId === c.certificateId}`)),
+      broker.events.on('subscribe', (e) => e.client.clientId === 'seam' && seen.push(`subscribe ${e.filters.join(',')}`)),
+      broker.events.on('unsubscribe', (e) => e.client.clientId === 'seam' && seen.push(`unsubscribe ${e.filters.join(',')}`)),
+      broker.events.on('disconnect', (e) => e.clientId === 'seam' && seen.push('disconnect')),
+      broker.events.on('publish', () => {
+        throw new Error('a failing listener does not disturb the broker');
+      }),
+    ];
+    try {
+      const probe = await mqttjsTry(ep, c, 'seam');
+      expect(probe.outcome).toBe('connected');
+      await probe.client.subscribeAsync('seam/#', { qos: 1 });
+      await probe.client.publishAsync('seam/ok', 'hello', { qos: 1 });
+      await probe.client.unsubscribeAsync('seam/#');
+      probe.client.publish('seam/denied', 'no', { qos: 0 });
+      await within(probe.closed, 10_000, 'the refused publish to close the connection');
+      await vi.waitFor(() => expect(seen).toContain('disconnect'), { timeout: 10_000 });
+      expect(seen).toEqual(['connect true', 'subscribe seam/#', 'publish seam/ok hello qos1', 'unsubscribe seam/#', 'disconnect']);
+    } finally {
+      for (const off of offs) off();
+    }
+  });
+
+  it('publish() sends as the service: subscribers receive it when their policy allows Receive', async () => {
+    const c = await cert();
+    authority.register(c, { policies: [everything] });
+    const sub = await mqttjsTry(ep, c, 'service-sub');
+    try {
+      await sub.client.subscribeAsync('$aws/events/presence/connected/+', { qos: 1 });
+      const got = new Promise<string>((resolve) => sub.client.once('message', (topic, payload) => resolve(`${topic} ${payload.toString()}`)));
+      await broker.publish({ topic: '$aws/events/presence/connected/x', payload: Buffer.from('{}') });
+      expect(await within(got, 10_000, 'the service message')).toBe('$aws/events/presence/connected/x {}');
+    } finally {
+      await sub.end();
     }
   });
 });

@@ -1,0 +1,66 @@
+import type { Logger } from '../../log.js';
+
+/**
+ * The seams where the rest of the stand-in sees what the broker does: every accepted PUBLISH (the
+ * shadow service and topic rules listen here), and each client's connect, disconnect, subscribe and
+ * unsubscribe (for lifecycle events). Listeners run synchronously, after the broker has decided; a
+ * listener that throws is logged and does not disturb the broker or the other listeners.
+ */
+
+/** Who sent a message, or holds a subscription. */
+export interface BrokerClient {
+  clientId: string;
+  certificateId: string;
+  ipAddress: string | undefined;
+}
+
+export interface AcceptedPublish {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+  /** the client that sent it; undefined for the stand-in's own messages (shadow responses and the like) */
+  client?: BrokerClient;
+}
+
+export interface SubscriptionChange {
+  client: BrokerClient;
+  filters: string[];
+}
+
+export interface BrokerEventMap {
+  publish: AcceptedPublish;
+  connect: BrokerClient;
+  disconnect: BrokerClient;
+  subscribe: SubscriptionChange;
+  unsubscribe: SubscriptionChange;
+}
+
+export type BrokerEventName = keyof BrokerEventMap;
+
+export class BrokerEvents {
+  private readonly listeners = new Map<BrokerEventName, Set<(event: never) => void>>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** Listen to one kind of event; returns the function that stops listening. */
+  on<K extends BrokerEventName>(name: K, listener: (event: BrokerEventMap[K]) => void): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    const fn = listener as (event: never) => void;
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  emit<K extends BrokerEventName>(name: K, event: BrokerEventMap[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        (fn as (event: BrokerEventMap[K]) => void)(event);
+      } catch (e) {
+        this.log.warn({ event: name, err: (e as Error).message }, 'a broker event listener failed');
+      }
+    }
+  }
+}
