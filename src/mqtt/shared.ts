@@ -23,7 +23,7 @@ export function abortError(): Error {
   return e;
 }
 
-export { sleep } from '../sleep.js';
+export { sleep } from '../util/clock.js';
 
 /** Resolves with the promise's value, or with `fallback` after ms. */
 export function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {

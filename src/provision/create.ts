@@ -12,7 +12,7 @@ import { parseArn, policyDocumentText, policyNameFor, samePolicy, THING_NAME_RE,
 import { createProgress } from './progress.js';
 import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
-import type { Clock } from './pacing.js';
+import type { Clock } from '../util/clock.js';
 import { DEFAULT_PREFIX, DEFAULT_TOPIC_ROOT, FLEET_ATTRIBUTE } from './defaults.js';
 
 /**

@@ -20,7 +20,8 @@ import {
 import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedTarget } from '../target.js';
-import { type Clock, Pacer, realClock } from './pacing.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { Pacer } from './pacing.js';
 import { classifyError, withRetry } from './retry.js';
 
 /**
@@ -216,7 +217,7 @@ export class Caller {
   private readonly clock: Clock;
 
   constructor(private readonly opts: CallerOptions) {
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock ?? systemClock;
     this.pacer = new Pacer(this.clock, opts.pacing ?? true);
   }
 

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../util/clock.js';
+
 /**
  * Client-side pacing of control-plane calls: one token bucket per API at AWS IoT's default
  * per-account API rate (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits), so a big `create` paces itself instead of
@@ -24,16 +26,6 @@ export const AWS_API_TPS: Readonly<Record<string, number>> = {
   ListAttachedPolicies: 15,
 };
 export const DEFAULT_API_TPS = 10;
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 /**
  * A token bucket: `rate` tokens per second, at most `burst` stored. `reserve()` is pure bookkeeping:
@@ -68,7 +60,7 @@ export class Pacer {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly clock: Clock = realClock,
+    private readonly clock: Clock = systemClock,
     private readonly enabled = true,
     private readonly tps: Readonly<Record<string, number>> = AWS_API_TPS,
     /** tokens a bucket may save up; 1 = evenly spaced calls, never a burst above the rate */

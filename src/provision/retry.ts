@@ -1,4 +1,4 @@
-import type { Clock } from './pacing.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * What kind of failure an AWS SDK error is, by its name, HTTP status and network code

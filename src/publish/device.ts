@@ -1,5 +1,5 @@
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 import type { FeedReader } from './fanout.js';
 import type { SlotPacer } from './slot-pacer.js';
 import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';

@@ -2,7 +2,7 @@ import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Source } from '../source/types.js';
 import { createConnector, type Connector, type DeviceConnection, type Protocol, type QoS } from '../mqtt/index.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { runDevice, type DeviceEnd } from './device.js';
 import { SharedFeed } from './fanout.js';
 import { SlotPacer } from './slot-pacer.js';
@@ -75,8 +75,6 @@ export interface SendDeps {
 const MAX_PENDING_CONNECTS = 500;
 /** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
 const PACER_TICK_MS = 10;
-/** the longest delay setTimeout honours */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `elf send`: one connection per thing with its own certificate, connections ramped at
@@ -132,16 +130,9 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const onUserAbort = () => halt('aborted');
   if (deps.signal?.aborted) halt('aborted');
   deps.signal?.addEventListener('abort', onUserAbort, { once: true });
-  // setTimeout fires at once for delays over 2^31−1 ms (24.8 days; `--duration` allows a year):
-  // long durations re-arm in steps
-  let durationTimer: NodeJS.Timeout | undefined;
-  const armDuration = (ms: number) => {
-    const step = Math.min(Math.max(0, ms), MAX_TIMER_MS);
-    durationTimer = setTimeout(() => (ms > MAX_TIMER_MS ? armDuration(ms - MAX_TIMER_MS) : halt('duration')), step);
-  };
   // a tick late: the pacer wakes a slot due in the last tick before the end at or after the end,
   // and it must still be sent (every thing ends by itself at its first slot past the end)
-  if (spec.durationMs !== undefined) armDuration(spec.durationMs + PACER_TICK_MS);
+  const durationTimer = spec.durationMs === undefined ? undefined : clock.after(spec.durationMs + PACER_TICK_MS, () => halt('duration'));
 
   // connection health for give-up
   let connectedNow = 0;
@@ -277,7 +268,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
     lastProgress = { at: now, acked };
     return { elapsedMs: now - startMs, things: n, connected: connectedNow, sent, acked, failed, skipped, inflight, ratePerSec: rate };
   };
-  const watch = setInterval(() => {
+  const watch = clock.every(Math.min(250, progressEvery), () => {
     const now = clock.now();
     // one log line per tick for interruptions, not one per connection (10,000 things, one broker restart)
     let interruptions = 0;
@@ -293,7 +284,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
       halt('gave-up');
     }
     if (deps.onProgress && now - lastProgress.at >= progressEvery - 5) deps.onProgress(snapshot());
-  }, Math.min(250, progressEvery));
+  });
 
   try {
     // ramp: bounded rate and bounded handshakes in flight; each thing starts publishing on connect
@@ -351,8 +342,8 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
       fallbacks: feed.fallbacks,
     });
   } finally {
-    clearInterval(watch);
-    if (durationTimer) clearTimeout(durationTimer);
+    watch.cancel();
+    durationTimer?.cancel();
     deps.signal?.removeEventListener('abort', onUserAbort);
     stopAll();
     await feed.close().catch(() => {});

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * One timer for the whole fleet. Every thing waiting for its next slot registers here; the pacer

@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../src/publish/clock.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { runDevice } from '../../src/publish/device.js';
 import { SharedFeed } from '../../src/publish/fanout.js';
 import { SlotPacer } from '../../src/publish/slot-pacer.js';
 import { ThingStats } from '../../src/publish/stats.js';
 import type { DeviceConnection } from '../../src/mqtt/index.js';
 import { linesSource } from '../helpers/lines-source.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
-/** A virtual clock: sleeping advances time at once; `lag` adds a delay after each wake-up. */
-function virtualClock(lag = () => 0): Clock & { t: number } {
-  const c = {
-    t: 0,
-    now: () => c.t,
-    wall: () => 1_700_000_000_000 + c.t,
-    sleep: async (ms: number) => {
-      c.t += Math.max(0, ms) + lag();
-      await new Promise((r) => setImmediate(r));
-    },
-  };
-  return c;
-}
 
 function fakeConnection(clock: Clock, log: Array<{ at: number; payload: string }>): DeviceConnection {
   return {
@@ -43,11 +31,11 @@ function fakeConnection(clock: Clock, log: Array<{ at: number; payload: string }
 describe('runDevice (virtual clock)', () => {
   it('publishes on the absolute grid, spread by thing, however late each wake-up is', async () => {
     let i = 0;
-    const clock = virtualClock(() => (i++ % 3 === 0 ? 30 : 0)); // every third wake-up is 30 ms late
+    const clock = new VirtualClock({ lag: () => (i++ % 3 === 0 ? 30 : 0) }); // every third wake-up is 30 ms late
     const log: Array<{ at: number; payload: string }> = [];
     const feed = new SharedFeed(linesSource(['a', 'b', 'c']), { loop: true });
     const stats = new ThingStats('thing_1');
-    const end = await runDevice({
+    const end = await clock.run(runDevice({
       k: 1,
       conn: fakeConnection(clock, log),
       reader: feed.reader(),
@@ -61,7 +49,7 @@ describe('runDevice (virtual clock)', () => {
       payload: {},
       awsLimits: false,
       stop: new AbortController().signal,
-    });
+    }));
     expect(end).toBe('duration');
     expect(log.map((l) => l.payload).join('')).toBe('abcabcabca');
     // slot n of thing 1 of 2 is at 50 + 100·n; a late wake-up never shifts the later slots
@@ -73,12 +61,12 @@ describe('runDevice (virtual clock)', () => {
   });
 
   it('stops at --count and skips payloads over 128 KB under AWS limits', async () => {
-    const clock = virtualClock();
+    const clock = new VirtualClock();
     const log: Array<{ at: number; payload: string }> = [];
     const big = `"${'x'.repeat(128 * 1024)}"`;
     const feed = new SharedFeed(linesSource(['1', big, '2', '3']), { loop: false });
     const stats = new ThingStats('thing_1');
-    const end = await runDevice({
+    const end = await clock.run(runDevice({
       k: 0,
       conn: fakeConnection(clock, log),
       reader: feed.reader(),
@@ -93,7 +81,7 @@ describe('runDevice (virtual clock)', () => {
       payload: {},
       awsLimits: true,
       stop: new AbortController().signal,
-    });
+    }));
     expect(end).toBe('count');
     expect(log.map((l) => l.payload)).toEqual(['1', '2']);
     expect(stats).toMatchObject({ sent: 2, skipped: 1 });

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer, TokenBucket, type Clock } from '../../src/provision/pacing.js';
+import { Pacer, TokenBucket } from '../../src/provision/pacing.js';
 import { backoffDelay, classifyError, withRetry } from '../../src/provision/retry.js';
-
-/** A clock that only moves when someone sleeps. */
-function virtualClock(): Clock & { t: number } {
-  const c = {
-    t: 0,
-    now: () => c.t,
-    sleep: async (ms: number) => {
-      c.t += ms;
-    },
-  };
-  return c;
-}
+import { VirtualClock } from '../helpers/virtual-clock.js';
 const err = (name: string, status?: number, extra: object = {}) => Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
 
 describe('pacing', () => {
@@ -25,18 +14,18 @@ describe('pacing', () => {
   });
 
   it('paces each API at its AWS rate, independently', async () => {
-    const clock = virtualClock();
+    const clock = new VirtualClock();
     const pacer = new Pacer(clock);
-    for (let i = 0; i < 30; i++) await pacer.take('CreateKeysAndCertificate');
-    expect(clock.t).toBeGreaterThanOrEqual(2_800); // 10 TPS
-    expect(clock.t).toBeLessThanOrEqual(3_000);
-    const t0 = clock.t;
-    for (let i = 0; i < 30; i++) await pacer.take('CreateThing');
-    expect(clock.t - t0).toBeLessThanOrEqual(2_000); // 15 TPS
-    const off = virtualClock();
+    for (let i = 0; i < 30; i++) await clock.run(pacer.take('CreateKeysAndCertificate'));
+    expect(clock.now()).toBeGreaterThanOrEqual(2_800); // 10 TPS
+    expect(clock.now()).toBeLessThanOrEqual(3_000);
+    const t0 = clock.now();
+    for (let i = 0; i < 30; i++) await clock.run(pacer.take('CreateThing'));
+    expect(clock.now() - t0).toBeLessThanOrEqual(2_000); // 15 TPS
+    const off = new VirtualClock();
     const none = new Pacer(off, false);
-    for (let i = 0; i < 30; i++) await none.take('CreateThing');
-    expect(off.t).toBe(0);
+    for (let i = 0; i < 30; i++) await off.run(none.take('CreateThing'));
+    expect(off.now()).toBe(0);
   });
 });
 
@@ -64,32 +53,32 @@ describe('retry', () => {
   });
 
   it('retries transient errors up to the limit, conflicts only when asked and until the deadline', async () => {
-    const clock = virtualClock();
+    const clock = new VirtualClock();
     let n = 0;
     const flaky = async () => {
       if (++n < 4) throw err('ThrottlingException', 400);
       return 'ok';
     };
-    expect(await withRetry(flaky, { clock, random: () => 1 })).toBe('ok');
+    expect(await clock.run(withRetry(flaky, { clock, random: () => 1 }))).toBe('ok');
     expect(n).toBe(4);
     n = 0;
-    await expect(withRetry(async () => {
+    await expect(clock.run(withRetry(async () => {
       n++;
       throw err('InternalFailureException', 500);
-    }, { clock, maxAttempts: 3 })).rejects.toThrow('InternalFailureException');
+    }, { clock, maxAttempts: 3 }))).rejects.toThrow('InternalFailureException');
     expect(n).toBe(3);
     n = 0;
     const conflict = async () => {
       n++;
       throw err('DeleteConflictException', 409);
     };
-    await expect(withRetry(conflict, { clock })).rejects.toThrow('DeleteConflict');
+    await expect(clock.run(withRetry(conflict, { clock }))).rejects.toThrow('DeleteConflict');
     expect(n).toBe(1);
     n = 0;
-    const start = clock.t;
-    await expect(withRetry(conflict, { clock, conflictDeadlineMs: 60_000 })).rejects.toThrow('DeleteConflict');
+    const start = clock.now();
+    await expect(clock.run(withRetry(conflict, { clock, conflictDeadlineMs: 60_000 }))).rejects.toThrow('DeleteConflict');
     expect(n).toBeGreaterThan(5);
-    expect(clock.t - start).toBeGreaterThanOrEqual(60_000);
-    await expect(withRetry(async () => { throw err('ResourceNotFoundException', 404); }, { clock })).rejects.toThrow('ResourceNotFound');
+    expect(clock.now() - start).toBeGreaterThanOrEqual(60_000);
+    await expect(clock.run(withRetry(async () => { throw err('ResourceNotFoundException', 404); }, { clock }))).rejects.toThrow('ResourceNotFound');
   });
 });

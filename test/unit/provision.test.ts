@@ -7,16 +7,16 @@ import { isComplete } from '../../src/fleet/types.js';
 import { loadFleet } from '../../src/fleet/store.js';
 import { runClean, type CleanRequest } from '../../src/provision/clean.js';
 import { runCreate, type CreateIo, type CreateRequest } from '../../src/provision/create.js';
-import type { Clock } from '../../src/provision/pacing.js';
 import { policyDocument } from '../../src/provision/policy.js';
 import type { Probe } from '../../src/target.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { ApiError, MemoryIot } from '../helpers/memory-iot.js';
 import { mountTinyTmpfs } from '../helpers/disk.js';
 
 const ENDPOINT = 'http://127.0.0.1:4580';
 const standIn: Probe = { kind: 'stand-in', info: { standIn: 'elf', region: 'us-east-1', account: '123456789012', mqtt: { host: '127.0.0.1', port: 8883 }, caPem: '' } };
 /** backoff without waiting: every sleep resolves on the next turn of the event loop */
-const fastClock: Clock = { now: () => performance.now(), sleep: () => new Promise((r) => setImmediate(r)) };
+const fastClock: Clock = { ...systemClock, sleep: () => new Promise((r) => setImmediate(r)) };
 const log = pino({ level: 'silent' });
 
 let root: string;

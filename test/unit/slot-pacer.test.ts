@@ -1,34 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../src/publish/clock.js';
+import { systemClock } from '../../src/util/clock.js';
 import { SlotPacer } from '../../src/publish/slot-pacer.js';
-
-/** A virtual clock: a sleep lets what is pending run, then advances time; counts the sleeps (the pacer's timers). */
-function virtualClock(): Clock & { t: number; sleeps: number } {
-  const c = {
-    t: 0,
-    sleeps: 0,
-    now: () => c.t,
-    wall: () => 1_700_000_000_000 + c.t,
-    sleep: async (ms: number) => {
-      c.sleeps++;
-      await new Promise((r) => setImmediate(r));
-      c.t += Math.max(0, ms);
-    },
-  };
-  return c;
-}
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
 /** a promise for `pacer.at` */
 const until = (pacer: SlotPacer, atMs: number) => new Promise<void>((resolve) => pacer.at(atMs, resolve));
 
 describe('SlotPacer', () => {
   it('wakes each waiter at the first tick at or after its time, with one timer per tick for the whole fleet', async () => {
-    const clock = virtualClock();
+    const clock = new VirtualClock();
     const pacer = new SlotPacer(clock, 10);
     const woke: Array<{ id: number; at: number }> = [];
     // 1,000 things, slots spread over one second as the fleet's schedule spreads them
-    const waits = Array.from({ length: 1000 }, (_, id) => until(pacer, id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.t })));
-    await Promise.all(waits);
+    const waits = Array.from({ length: 1000 }, (_, id) => until(pacer, id * 1.001 + 0.5).then(() => woke.push({ id, at: clock.now() })));
+    await clock.run(Promise.all(waits));
     for (const { id, at } of woke) {
       const due = id * 1.001 + 0.5;
       expect(at).toBeGreaterThanOrEqual(due);
@@ -36,7 +21,7 @@ describe('SlotPacer', () => {
     }
     expect(woke.map((w) => w.id)).toEqual([...Array(1000).keys()]);
     // one sleep per 10 ms tick, not one per thing
-    expect(clock.sleeps).toBeLessThanOrEqual(101);
+    expect(clock.armed).toBeLessThanOrEqual(101);
   });
 
   it('sleeps again, shorter, when an earlier time comes in during a long sleep', async () => {

@@ -1,0 +1,134 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runSend, type SendOptions } from '../../src/publish/run.js';
+import type { Progress } from '../../src/publish/summary.js';
+import { MAX_TIMER_MS, systemClock } from '../../src/util/clock.js';
+import { fakeBroker } from '../helpers/fake-connector.js';
+import { linesSource } from '../helpers/lines-source.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+const logger = pino({ level: 'silent' });
+const devices = (n: number) => Array.from({ length: n }, (_, k) => ({ name: `thing_${k}`, certPath: '/nonexistent/cert', keyPath: '/nonexistent/key' }));
+const opts = (extra: Partial<SendOptions> = {}): SendOptions => ({ devices: devices(2), host: 'broker.test', port: 8883, protocol: '3.1.1', qos: 1, ...extra });
+
+describe('runSend on a virtual clock', () => {
+  it('--duration 600 --interval 1: 600 messages per thing, the run lasts the duration and ends by it', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    const summary = await clock.run(runSend(opts({ duration: 600, interval: 1 }), { source: linesSource(['{"a":1}', '{"a":2}']), logger, clock, connector: broker.connector }));
+    expect(summary.stopReason).toBe('duration');
+    expect(summary.error).toBeUndefined();
+    for (const c of broker.connections.values()) {
+      expect(c.published).toHaveLength(600);
+      expect(c.closed).toBe(true);
+    }
+    expect(summary.totals).toMatchObject({ sent: 1200, acked: 1200, late: 0, unacked: 0 });
+    expect(summary.elapsedMs).toBeGreaterThanOrEqual(600_000);
+    expect(summary.elapsedMs).toBeLessThan(600_000 + 100);
+  });
+
+  it('no connection for --give-up-after: the run ends with an error naming the broker and the last error', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    broker.down = true;
+    const summary = await clock.run(runSend(opts({ giveUpAfterMs: 30_000, duration: 3600 }), { source: linesSource(['1']), logger, clock, connector: broker.connector }));
+    expect(summary.stopReason).toBe('gave-up');
+    expect(summary.error).toBe('no connection to broker.test:8883 for 30 s (last error: connection refused)');
+    expect(summary.connected).toBe(0);
+    // the watch looks every 250 ms
+    expect(clock.now()).toBeGreaterThan(30_000);
+    expect(clock.now()).toBeLessThanOrEqual(30_250 + 10);
+  });
+
+  it('gives up the given time after the last connection went away, not after the start', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    clock.after(60_000, () => {
+      broker.down = true;
+      broker.connections.get('thing_0')!.drop();
+    });
+    const summary = await clock.run(runSend(opts({ devices: devices(1), giveUpAfterMs: 10_000, interval: 1 }), { source: linesSource(['1']), logger, clock, connector: broker.connector }));
+    expect(summary.stopReason).toBe('gave-up');
+    expect(summary.totals.sent).toBeGreaterThanOrEqual(60);
+    expect(clock.now()).toBeGreaterThan(70_000);
+    expect(clock.now()).toBeLessThanOrEqual(70_250 + 10);
+    expect(summary.things).toBe(1);
+  });
+
+  it('a connection that comes back in time keeps the run going', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    clock.after(5_000, () => broker.connections.get('thing_0')!.drop());
+    clock.after(14_000, () => broker.connections.get('thing_0')!.resume());
+    const summary = await clock.run(runSend(opts({ devices: devices(1), giveUpAfterMs: 10_000, interval: 1, duration: 30 }), { source: linesSource(['1']), logger, clock, connector: broker.connector }));
+    expect(summary.stopReason).toBe('duration');
+    expect(summary.error).toBeUndefined();
+    expect(summary.perThing[0]!.interruptions).toBe(1);
+  });
+
+  it('Ctrl-C stops the schedule and returns the summary; acknowledgements that never come are bounded by the drain timeout', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    broker.acking = false;
+    const ctrlC = new AbortController();
+    clock.after(5_000, () => ctrlC.abort());
+    const summary = await clock.run(runSend(opts({ interval: 1, window: 1000, drainTimeoutMs: 10_000 }), { source: linesSource(['1']), logger, clock, connector: broker.connector, signal: ctrlC.signal }));
+    expect(summary.stopReason).toBe('aborted');
+    expect(summary.totals.sent).toBe(10);
+    expect(summary.totals.unacked).toBe(10);
+    expect(summary.drainMs).toBeGreaterThanOrEqual(10_000);
+    expect(summary.drainMs).toBeLessThan(10_100);
+  });
+
+  it('reports progress every progressIntervalMs', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    const seen: Progress[] = [];
+    await clock.run(runSend(opts({ interval: 0.5, duration: 10, progressIntervalMs: 1000 }), { source: linesSource(['1']), logger, clock, connector: broker.connector, onProgress: (p) => seen.push(p) }));
+    expect(seen.length).toBeGreaterThanOrEqual(9);
+    expect(seen.length).toBeLessThanOrEqual(11);
+    expect(seen.at(-1)).toMatchObject({ things: 2, connected: 2 });
+    expect(seen.at(-1)!.sent).toBeGreaterThanOrEqual(36);
+    // 2 things at 2 msg/s each
+    expect(seen.at(-1)!.ratePerSec).toBeCloseTo(4, 0);
+  });
+});
+
+describe('systemClock timers', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('after() waits delays longer than setTimeout honours (a year-long --duration) in steps', () => {
+    vi.useFakeTimers();
+    const fired: number[] = [];
+    const year = 365 * 24 * 3600 * 1000;
+    systemClock.after(year, () => fired.push(1));
+    vi.advanceTimersByTime(MAX_TIMER_MS);
+    vi.advanceTimersByTime(MAX_TIMER_MS);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(year - 2 * MAX_TIMER_MS - 1);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual([1]);
+  });
+
+  it('a cancelled timer never fires, whichever step it is in', () => {
+    vi.useFakeTimers();
+    const fired: number[] = [];
+    const t = systemClock.after(MAX_TIMER_MS + 10, () => fired.push(1));
+    vi.advanceTimersByTime(MAX_TIMER_MS + 1);
+    t.cancel();
+    vi.advanceTimersByTime(100);
+    const e = systemClock.every(100, () => fired.push(2));
+    vi.advanceTimersByTime(250);
+    e.cancel();
+    vi.advanceTimersByTime(1000);
+    expect(fired).toEqual([2, 2]);
+  });
+
+  it('sleep() resolves early when its signal aborts', async () => {
+    const ac = new AbortController();
+    const slept = systemClock.sleep(3_600_000, ac.signal);
+    ac.abort();
+    await slept;
+  });
+});
