@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isComplete, type FleetState, type FleetTarget } from '../fleet/types.js';
-import type { SendDevice } from './run.js';
+import type { SendDevice } from './send-options.js';
 
 /**
  * Pure: which of a fleet's things `elf send` / `elf subscribe` use, and whether the MQTT endpoint

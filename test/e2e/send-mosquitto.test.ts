@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { runSend, runSubscribe, type SendOptions } from '../../src/publish/run.js';
+import { runSend, type SendOptions } from '../../src/publish/run.js';
+import { runSubscribe } from '../../src/publish/subscribe.js';
 import { collect, startMosquitto, type ClientCert, type Mosquitto } from '../helpers/mosquitto.js';
 import { linesSource } from '../helpers/lines-source.js';
 

@@ -10,7 +10,8 @@ import {
   CreatePolicyCommand,
   CreateThingCommand,
 } from '@aws-sdk/client-iot';
-import { runSend, runSubscribe, type SendDevice } from '../../src/publish/run.js';
+import { runSend, type SendDevice } from '../../src/publish/run.js';
+import { runSubscribe } from '../../src/publish/subscribe.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 import { linesSource } from '../helpers/lines-source.js';
 

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSend, type SendOptions } from '../../src/publish/run.js';
+import { runSubscribe, stopCount, type SubscribeOptions } from '../../src/publish/subscribe.js';
 import type { Progress } from '../../src/publish/summary.js';
 import { MAX_TIMER_MS, systemClock } from '../../src/util/clock.js';
 import { fakeBroker } from '../helpers/fake-connector.js';
@@ -12,19 +13,19 @@ const devices = (n: number) => Array.from({ length: n }, (_, k) => ({ name: `thi
 const opts = (extra: Partial<SendOptions> = {}): SendOptions => ({ devices: devices(2), host: 'broker.test', port: 8883, protocol: '3.1.1', qos: 1, ...extra });
 
 describe('runSend on a virtual clock', () => {
-  it('--duration 600 --interval 1: 600 messages per thing, the run lasts the duration and ends by it', async () => {
+  it('--duration 120 --interval 1: 120 messages per thing, the run lasts the duration and ends by it', async () => {
     const clock = new VirtualClock();
     const broker = fakeBroker(clock);
-    const summary = await clock.run(runSend(opts({ duration: 600, interval: 1 }), { source: linesSource(['{"a":1}', '{"a":2}']), logger, clock, connector: broker.connector }));
+    const summary = await clock.run(runSend(opts({ duration: 120, interval: 1 }), { source: linesSource(['{"a":1}', '{"a":2}']), logger, clock, connector: broker.connector }));
     expect(summary.stopReason).toBe('duration');
     expect(summary.error).toBeUndefined();
     for (const c of broker.connections.values()) {
-      expect(c.published).toHaveLength(600);
+      expect(c.published).toHaveLength(120);
       expect(c.closed).toBe(true);
     }
-    expect(summary.totals).toMatchObject({ sent: 1200, acked: 1200, late: 0, unacked: 0 });
-    expect(summary.elapsedMs).toBeGreaterThanOrEqual(600_000);
-    expect(summary.elapsedMs).toBeLessThan(600_000 + 100);
+    expect(summary.totals).toMatchObject({ sent: 240, acked: 240, late: 0, unacked: 0 });
+    expect(summary.elapsedMs).toBeGreaterThanOrEqual(120_000);
+    expect(summary.elapsedMs).toBeLessThan(120_000 + 100);
   });
 
   it('no connection for --give-up-after: the run ends with an error naming the broker and the last error', async () => {
@@ -91,6 +92,57 @@ describe('runSend on a virtual clock', () => {
     expect(seen.at(-1)!.sent).toBeGreaterThanOrEqual(36);
     // 2 things at 2 msg/s each
     expect(seen.at(-1)!.ratePerSec).toBeCloseTo(4, 0);
+  });
+});
+
+describe('runSubscribe on a virtual clock', () => {
+  const sub = (extra: Partial<SubscribeOptions> = {}): SubscribeOptions => ({ device: devices(1)[0]!, host: 'broker.test', port: 8883, protocol: '3.1.1', qos: 1, filter: ['elf', 'elf/#'], ...extra });
+
+  it('--duration 60: listens 60 s, counting a message that two filters match once', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    const got: string[] = [];
+    const deliver = (topic: string) => () => broker.connections.get('thing_0')!.deliver(topic, 'x');
+    clock.after(10_000, deliver('elf'));
+    clock.after(20_000, deliver('elf/thing_1'));
+    clock.after(70_000, deliver('elf'));
+    const result = await clock.run(runSubscribe(sub({ duration: 60 }), { logger, clock, connector: broker.connector, onMessage: (topic) => got.push(topic) }));
+    expect(result).toEqual({ received: 2, elapsedMs: 60_000, stopReason: 'duration' });
+    expect(got).toEqual(['elf', 'elf/thing_1']);
+    expect(broker.connections.get('thing_0')!.closed).toBe(true);
+  });
+
+  it('stops at --count', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    for (let i = 1; i <= 5; i++) clock.after(i * 1000, () => broker.connections.get('thing_0')!.deliver('elf/a', String(i)));
+    const result = await clock.run(runSubscribe(sub({ count: 3, duration: 3600 }), { logger, clock, connector: broker.connector, onMessage: () => {} }));
+    expect(result).toEqual({ received: 3, elapsedMs: 3000, stopReason: 'count' });
+  });
+
+  it('gives up connecting after giveUpAfterMs with the last error', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    broker.down = true;
+    await expect(clock.run(runSubscribe(sub({ giveUpAfterMs: 30_000 }), { logger, clock, connector: broker.connector, onMessage: () => {} }))).rejects.toThrow('cannot connect to broker.test:8883: connection refused');
+    expect(clock.now()).toBe(30_000);
+  });
+
+  it('Ctrl-C while connecting ends the listening without an error', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    broker.down = true;
+    const ctrlC = new AbortController();
+    clock.after(5_000, () => ctrlC.abort());
+    const result = await clock.run(runSubscribe(sub(), { logger, clock, connector: broker.connector, onMessage: () => {}, signal: ctrlC.signal }));
+    expect(result).toEqual({ received: 0, elapsedMs: 5_000, stopReason: 'aborted' });
+  });
+
+  it('--expect alone stops at the expectation; with --duration or --count it does not', () => {
+    expect(stopCount({ expect: 5 })).toBe(5);
+    expect(stopCount({ expect: 5, duration: 10 })).toBeUndefined();
+    expect(stopCount({ expect: 5, count: 7 })).toBe(7);
+    expect(stopCount({})).toBeUndefined();
   });
 });
 

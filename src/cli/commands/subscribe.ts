@@ -3,7 +3,7 @@ import { ElfError, UsageError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
 import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
-import type { SubscribeResult } from '../../publish/run.js';
+import type { SubscribeResult } from '../../publish/subscribe.js';
 import { finish, requireFleet } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
@@ -80,7 +80,7 @@ export function subscribeCommand(): Command {
     process.on('SIGTERM', onSignal);
     let result: SubscribeResult;
     try {
-      const { runSubscribe } = await import('../../publish/run.js');
+      const { runSubscribe } = await import('../../publish/subscribe.js');
       result = await runSubscribe(
         {
           device,

@@ -1,0 +1,67 @@
+import type { Logger } from '../log.js';
+import type { Connector, Protocol, QoS } from '../mqtt/index.js';
+import type { Source } from '../source/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Progress } from './summary.js';
+
+export interface SendDevice {
+  name: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface SendOptions {
+  devices: SendDevice[];
+  host: string;
+  port: number;
+  /** trusted CA (PEM file); system trust store when absent */
+  caFile?: string;
+  protocol: Protocol;
+  qos: QoS;
+  /** default 'elf' */
+  topic?: string;
+  /** publish to <topic>/<thing> */
+  appendThingName?: boolean;
+  /** seconds between two messages of one thing (default 1); 0 = as fast as possible */
+  interval?: number;
+  /** seconds the schedule runs; undefined = until count / end of input / abort */
+  duration?: number;
+  /** messages per thing */
+  count?: number;
+  /** start the input over at its end (default true; ignored with partition) */
+  loop?: boolean;
+  /** deal the lines out: line i goes to thing i mod N, each line sent once (no loop) */
+  partition?: boolean;
+  /** field names added to JSON object payloads */
+  addTimestamp?: string;
+  addThingName?: string;
+  /** new connections per second (default 100; AWS allows 500/s per account) */
+  connectRate?: number;
+  /** AWS IoT Core limits: ≤100 publishes/s per connection, 128 KB payloads, SDK metrics */
+  awsLimits?: boolean;
+  /** most outstanding publishes per connection (default 1000) */
+  window?: number;
+  /** bounded wait for outstanding acknowledgements at the end (default 10 s) */
+  drainTimeoutMs?: number;
+  /**
+   * When no connection has been up for this long (the broker never answered, or went away and
+   * never came back) the run ends with an error (default 30 s).
+   */
+  giveUpAfterMs?: number;
+  keepAliveSeconds?: number;
+  /** reconnect backoff bounds (defaults 1 s .. 30 s) */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** ms between onProgress calls (default 1000) */
+  progressIntervalMs?: number;
+}
+
+export interface SendDeps {
+  source: Source;
+  logger: Logger;
+  clock?: Clock;
+  /** Ctrl-C: stops the schedule, drains (bounded), disconnects, returns the summary */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  connector?: Connector;
+}
