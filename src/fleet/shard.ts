@@ -5,8 +5,8 @@ import { UsageError } from '../errors.js';
  * Pure: shards of a fleet across machines, and run ids.
  *
  * Shard i of n (0-based) owns the things whose global index k ≡ i (mod n), where k is the number
- * in the thing's name (`thing_5` has k = 5): names keep their global index, so shard 1/4 of 100
- * things owns thing_1, thing_5, …, thing_97. A Kubernetes Indexed Job gives each pod its index in
+ * in the thing's name (`thing_5` has k = 5; `elf create` counts from thing_0): names keep their global index, so shard 1/4 of 100
+ * things owns thing_1, thing_5, …, thing_97, and the index is the thing's position in the fleet. A Kubernetes Indexed Job gives each pod its index in
  * JOB_COMPLETION_INDEX; `--shards n` reads it, so a pod needs no shell arithmetic.
  */
 export interface Shard {
@@ -55,15 +55,11 @@ export function owns(shard: Shard | undefined, k: number): boolean {
   return shard === undefined || k % shard.count === shard.index;
 }
 
-/** The global indexes shard `shard` owns among 1..total (the names `elf create total` makes). */
+/** The global indexes shard `shard` owns among 0..total-1 (the names `elf create total` makes). */
 export function shardIndexes(total: number, shard: Shard | undefined): number[] {
   const out: number[] = [];
-  if (shard === undefined) {
-    for (let k = 1; k <= total; k++) out.push(k);
-    return out;
-  }
-  // the first k ≥ 1 with k ≡ i (mod n)
-  for (let k = shard.index === 0 ? shard.count : shard.index; k <= total; k += shard.count) out.push(k);
+  const step = shard?.count ?? 1;
+  for (let k = shard?.index ?? 0; k < total; k += step) out.push(k);
   return out;
 }
 

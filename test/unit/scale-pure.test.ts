@@ -33,11 +33,11 @@ describe('shards', () => {
 
   it('shard i of n owns the global indexes ≡ i mod n: every thing once over all shards', () => {
     expect(shardIndexes(100, { index: 1, count: 4 }).slice(0, 3)).toEqual([1, 5, 9]);
-    expect(shardIndexes(10, { index: 0, count: 4 })).toEqual([4, 8]);
-    expect(shardIndexes(3, undefined)).toEqual([1, 2, 3]);
+    expect(shardIndexes(10, { index: 0, count: 4 })).toEqual([0, 4, 8]);
+    expect(shardIndexes(3, undefined)).toEqual([0, 1, 2]);
     for (const [total, n] of [[100, 4], [7, 3], [2, 5], [1000, 7]] as const) {
       const all = Array.from({ length: n }, (_, i) => shardIndexes(total, { index: i, count: n })).flat();
-      expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+      expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, k) => k));
       for (const k of all) expect(owns({ index: k % n, count: n }, k)).toBe(true);
     }
   });
@@ -108,9 +108,9 @@ describe('--partition across processes (ownedSource)', () => {
       const owned = Array.from({ length: s.to - s.from }, (_, j) => s.from + j);
       expect(await dealt(ownedSource(linesSource(lines), owned, N), owned.length)).toEqual(owned.map((p) => whole[p]));
     }
-    // shards: thing_k is at position k-1; shard i owns k ≡ i (mod n)
+    // shards: thing_k is at position k; shard i owns k ≡ i (mod n)
     for (let i = 0; i < 4; i++) {
-      const owned = shardIndexes(N, { index: i, count: 4 }).map((k) => k - 1);
+      const owned = shardIndexes(N, { index: i, count: 4 });
       expect(await dealt(ownedSource(linesSource(lines), owned, N), owned.length)).toEqual(owned.map((p) => whole[p]));
     }
   });

@@ -1,9 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
 import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
+import type { SendDeps, SendOptions } from '../../publish/run.js';
 import type { SendSummary } from '../../publish/summary.js';
+import type { SourceSpec } from '../../publish/workers/protocol.js';
+import { autoWorkers } from '../../publish/workers/slices.js';
 import type { Source } from '../../source/types.js';
 import { finish, requireFleet } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
@@ -45,8 +49,11 @@ interface SendFlags extends TargetOptionValues {
   connectRate: number;
   maxPayload?: number;
   things?: ThingsSelector;
+  workers: number | 'auto';
   json?: boolean;
 }
+
+const workersValue = (v: string): number | 'auto' => (v.trim() === 'auto' ? 'auto' : integer(1, 1024)(v));
 
 const topicName = (value: string): string => {
   if (value === '' || /[+#]/.test(value)) throw new UsageError(`--topic '${value}': a topic name must not be empty or hold the wildcards + or #`);
@@ -80,6 +87,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--connect-rate <n>', 'new connections per second (AWS allows 500/s per account)').default(100).argParser(integer(1, 10_000)))
     .addOption(new Option('--max-payload <bytes>', 'longest message; longer lines are skipped (default 131072; AWS IoT Core refuses more)').argParser(integer(1, MQTT_MAX_PAYLOAD)))
     .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
+    .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue))
     .option('--json', 'print the summary as JSON on stdout');
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendFlags & { file?: string; rootCert?: string }) => {
@@ -104,13 +112,15 @@ export function sendCommand(): Command {
         throw new UsageError(`--ca-file ${caFile}: no such file or not readable`);
       });
     }
+    const sourceSpec: SourceSpec = file === undefined ? { kind: 'message', text: message ?? DEFAULT_MESSAGE } : { kind: 'file', path: file, format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
     const source = await (async (): Promise<Source> => {
       const src = await import('../../source/index.js');
-      if (file === undefined) return src.messageSource(message ?? DEFAULT_MESSAGE);
-      const options = { format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
-      await src.checkSourceFile(file, options);
-      return src.fileSource(file, options);
+      if (sourceSpec.kind === 'message') return src.messageSource(sourceSpec.text);
+      const { kind: _kind, path: _path, ...options } = sourceSpec;
+      await src.checkSourceFile(sourceSpec.path, options);
+      return src.fileSource(sourceSpec.path, options);
     })();
+    const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
 
     const { resolveMqttTarget } = await import('../../publish/mqtt-target.js');
     const mqtt = await resolveMqttTarget(
@@ -135,14 +145,25 @@ export function sendCommand(): Command {
     let statusShown = false;
     let summary: SendSummary;
     try {
-      const { runSend } = await import('../../publish/run.js');
-      if (devices.length <= YOUNG_GENERATION_MAX_THINGS) (await import('../../young-generation.js')).limitYoungGeneration(YOUNG_GENERATION_MB);
       const { renderStatusLine } = await import('../../publish/summary.js');
       log.info(
-        { things: devices.length, host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits },
+        { things: devices.length, host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
         'connecting',
       );
-      summary = await runSend(
+      const youngGeneration = (things: number) => (things <= YOUNG_GENERATION_MAX_THINGS ? YOUNG_GENERATION_MB : undefined);
+      const run =
+        workers > 1
+          ? async (o: SendOptions, d: SendDeps) => {
+              const { runWorkers } = await import('../../publish/workers/parent.js');
+              return runWorkers(o, { ...d, source: sourceSpec, workers, youngGenerationMb: youngGeneration, ...(o.partition ? { partition: { positions: devices.map((_, i) => i), fleetSize: devices.length } } : {}) });
+            }
+          : async (o: SendOptions, d: SendDeps) => {
+              const { runSend } = await import('../../publish/run.js');
+              const mb = youngGeneration(o.devices.length);
+              if (mb !== undefined) (await import('../../young-generation.js')).limitYoungGeneration(mb);
+              return runSend(o, d);
+            };
+      summary = await run(
         {
           devices,
           host: mqtt.host,
@@ -191,6 +212,10 @@ export function sendCommand(): Command {
 /** The error a finished run ends with, if any: decides the exit code. */
 export function outcome(s: SendSummary): ElfError | undefined {
   if (s.stopReason === 'aborted') return new ElfError(`interrupted: ${s.totals.acked} of ${s.totals.sent} messages ${s.qos === 1 ? 'acknowledged' : 'written'}`, 'ELF_INTERRUPTED', 130);
+  if (s.failedParts?.length) {
+    const f = s.failedParts[0]!;
+    return new ElfError(`${s.failedParts.length} part${s.failedParts.length === 1 ? '' : 's'} of the fleet failed (${f.part}, ${f.things} things ${f.firstThing}..${f.lastThing}: ${f.signal ? `killed by ${f.signal}` : `exit code ${f.exitCode}`}); the summary covers the rest`, 'ELF_PARTIAL');
+  }
   if (s.stopReason === 'gave-up') return new ElfError(`gave up: ${s.error ?? 'the broker cannot be reached'}`, 'ELF_GAVE_UP');
   if (s.stopReason === 'input-error') return new ElfError(s.error ?? 'the input could not be read', 'ELF_SOURCE_INVALID');
   if (s.totals.acked === 0) {
