@@ -13,7 +13,7 @@ const CLEAN_APIS = ['DetachPolicy', 'DeletePolicy', 'UpdateCertificate', 'Detach
 
 async function rates() {
   try {
-    return (await import('../../dist/local/throttle.js')).API_RATES;
+    return (await import('../../dist/aws/limits.js')).AWS_API_TPS;
   } catch {
     return { CreateKeysAndCertificate: 10, CreatePolicy: 10, DeletePolicy: 10, UpdateCertificate: 10, DeleteCertificate: 10 };
   }

@@ -1,3 +1,4 @@
+import { MAX_LIST_RESULTS } from '../aws/limits.js';
 import { invalid } from './api-error.js';
 
 /**
@@ -12,7 +13,7 @@ export interface Page<T> {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 250;
+export const MAX_PAGE_SIZE = MAX_LIST_RESULTS;
 
 export function encodeToken(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64');

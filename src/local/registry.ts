@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_POLICIES_PER_CERTIFICATE } from '../aws/limits.js';
 import type { AuthorityThing, BrokerAuthority, CertificateStatus } from './authority.js';
 import { ApiError, invalid, notFound } from './api-error.js';
 import { page, pageSize } from './page.js';
@@ -67,9 +68,6 @@ export interface RegistryOptions {
 }
 
 export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'];
-
-/** Maximum number of policies attached to a certificate: 10 (docs/aws-iot-facts.md#state-rules-and-the-deletion-order) */
-export const MAX_POLICIES_PER_CERTIFICATE = 10;
 
 export interface TokenPaging {
   nextToken?: string;

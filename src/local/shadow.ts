@@ -1,3 +1,5 @@
+import { MAX_THING_NAME_LENGTH, SHADOW_MAX_CLIENT_TOKEN_BYTES, SHADOW_MAX_DEPTH, SHADOW_MAX_NAME_LENGTH, SHADOW_MAX_STATE_BYTES } from '../aws/limits.js';
+
 /**
  * Device Shadow service logic, pure (docs/aws-iot-facts.md#device-shadow; delta algorithm after moto's
  * `FakeShadow`). Takes a request topic and payload, returns the messages to publish. Clock injected.
@@ -34,7 +36,9 @@ interface ShadowRecord {
 }
 
 /** AWS: thing names and shadow names are [a-zA-Z0-9:_-]+, 128 and 64 characters at most. */
-const REQUEST_TOPIC = /^\$aws\/things\/([a-zA-Z0-9:_-]{1,128})\/shadow(?:\/name\/([a-zA-Z0-9:_-]{1,64}))?\/(update|get|delete)$/;
+const REQUEST_TOPIC = new RegExp(
+  `^\\$aws/things/([a-zA-Z0-9:_-]{1,${MAX_THING_NAME_LENGTH}})/shadow(?:/name/([a-zA-Z0-9:_-]{1,${SHADOW_MAX_NAME_LENGTH}}))?/(update|get|delete)$`,
+);
 
 /** The shadow request a topic names, or undefined when it is not one. */
 export function parseShadowTopic(topic: string): ShadowRequest | undefined {
@@ -49,8 +53,8 @@ export function shadowTopicPrefix(thingName: string, shadowName?: string): strin
   return `$aws/things/${thingName}/shadow${shadowName === undefined ? '' : `/name/${shadowName}`}`;
 }
 
-/** State document limits (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits): 8 KB without metadata; nesting of desired/reported contents. */
-export const SHADOW_LIMITS = { maxStateBytes: 8 * 1024, maxDepth: 6, maxClientTokenBytes: 64 } as const;
+/** State document limits (values and sources in aws/limits.ts): 8 KB without metadata; nesting of desired/reported contents. */
+export const SHADOW_LIMITS = { maxStateBytes: SHADOW_MAX_STATE_BYTES, maxDepth: SHADOW_MAX_DEPTH, maxClientTokenBytes: SHADOW_MAX_CLIENT_TOKEN_BYTES } as const;
 
 class Rejection {
   constructor(

@@ -1,21 +1,26 @@
+import {
+  KEEP_ALIVE_SECONDS,
+  MAX_CLIENT_ID_BYTES,
+  MAX_FILTERS_PER_SUBSCRIBE,
+  MAX_PAYLOAD_BYTES,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  MAX_TOPIC_BYTES,
+  MAX_TOPIC_SLASHES,
+} from '../aws/limits.js';
+
 /**
  * MQTT topic names, topic filters and client ids, checked and matched the way AWS IoT Core does
  * (docs/aws-iot-facts.md#message-broker-limits, #mqtt-on-aws-iot-core). Pure.
  */
 
+/** The broker limits the stand-in enforces (values and sources in aws/limits.ts). */
 export const MQTT_LIMITS = {
-  /** "Topic size: 256 bytes UTF-8 (excl. `$aws/rules/<rule>/` basic-ingest prefix)" */
-  maxTopicBytes: 256,
-  /** "max 7 forward slashes (8 levels) in topic and topic filter" */
-  maxTopicSlashes: 7,
-  /** "Client ID size: 128 bytes UTF-8; `$` prefix reserved" */
-  maxClientIdBytes: 128,
-  /** "Max MQTT payload: 128 KB; rejects publish and connect requests larger than this size" */
-  maxPayloadBytes: 128 * 1024,
-  /** "Subscriptions per SUBSCRIBE: 8" */
-  maxFiltersPerSubscribe: 8,
-  /** "Subscriptions per connection: 50 (excess may be rejected and connection closed)" */
-  maxSubscriptionsPerConnection: 50,
+  maxTopicBytes: MAX_TOPIC_BYTES,
+  maxTopicSlashes: MAX_TOPIC_SLASHES,
+  maxClientIdBytes: MAX_CLIENT_ID_BYTES,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
+  maxFiltersPerSubscribe: MAX_FILTERS_PER_SUBSCRIBE,
+  maxSubscriptionsPerConnection: MAX_SUBSCRIPTIONS_PER_CONNECTION,
 } as const;
 
 export type Check = { ok: true } | { ok: false; reason: string };
@@ -109,6 +114,6 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** AWS keep-alive rule (docs/aws-iot-facts.md#message-broker-limits): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */
 export function clampKeepAlive(seconds: number): number {
-  if (seconds === 0 || seconds > 1200) return 1200;
-  return Math.max(30, seconds);
+  if (seconds === 0 || seconds > KEEP_ALIVE_SECONDS.max) return KEEP_ALIVE_SECONDS.max;
+  return Math.max(KEEP_ALIVE_SECONDS.min, seconds);
 }

@@ -1,3 +1,4 @@
+import { MAX_ATTRIBUTE_NAME_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_POLICY_NAME_LENGTH, MAX_THING_NAME_LENGTH } from '../aws/limits.js';
 import { ApiError, invalid } from './api-error.js';
 
 /**
@@ -21,10 +22,10 @@ function checkName(kind: string, value: string, pattern: RegExp, max: number): s
   return value;
 }
 
-export const thingName = (v: string): string => checkName('thingName', v, THING_NAME, 128);
-export const thingTypeName = (v: string): string => checkName('thingTypeName', v, THING_NAME, 128);
-export const billingGroupName = (v: string): string => checkName('billingGroupName', v, THING_NAME, 128);
-export const policyName = (v: string): string => checkName('policyName', v, POLICY_NAME, 128);
+export const thingName = (v: string): string => checkName('thingName', v, THING_NAME, MAX_THING_NAME_LENGTH);
+export const thingTypeName = (v: string): string => checkName('thingTypeName', v, THING_NAME, MAX_THING_NAME_LENGTH);
+export const billingGroupName = (v: string): string => checkName('billingGroupName', v, THING_NAME, MAX_THING_NAME_LENGTH);
+export const policyName = (v: string): string => checkName('policyName', v, POLICY_NAME, MAX_POLICY_NAME_LENGTH);
 
 /** A certificate id as it appears in a path: 64 hex digits; stored lower-case. */
 export function certificateId(v: string): string {
@@ -39,9 +40,9 @@ export function attributes(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('attributePayload.attributes must be a map of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    checkName('attributeName', k, ATTRIBUTE_NAME, 128);
+    checkName('attributeName', k, ATTRIBUTE_NAME, MAX_ATTRIBUTE_NAME_LENGTH);
     if (typeof v !== 'string') throw invalid(`attribute ${k} must be a string`);
-    if (v.length > 800 || !ATTRIBUTE_VALUE.test(v)) {
+    if (v.length > MAX_ATTRIBUTE_VALUE_LENGTH || !ATTRIBUTE_VALUE.test(v)) {
       throw invalid(`1 validation error detected: Value '${v.slice(0, 200)}' at 'attributeValue' failed to satisfy constraint: Member must satisfy regular expression pattern: ${ATTRIBUTE_VALUE.source.slice(1, -1)}`);
     }
     out[k] = v;

@@ -1,10 +1,10 @@
 import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
+import { DEFAULT_SESSION_EXPIRY_SECONDS } from '../aws/limits.js';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, withTimeout } from './shared.js';
 
-/** Session kept by the broker across reconnects, so QoS 1 survives them (AWS default expiry: 1 hour,
- * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
-const SESSION_EXPIRY_S = 3600;
+/** Session kept by the broker across reconnects, so QoS 1 survives them (AWS's default expiry: 1 hour). */
+const SESSION_EXPIRY_S = DEFAULT_SESSION_EXPIRY_SECONDS;
 
 /**
  * MQTT 5 over `AwsIotMqtt5ClientConfigBuilder` (docs/aws-iot-facts.md#device-sdk-connections). Session RejoinPostSuccess with a

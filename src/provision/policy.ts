@@ -1,3 +1,5 @@
+import { MAX_POLICY_NAME_LENGTH, MAX_THING_NAME_LENGTH, MAX_TOPIC_SLASHES } from '../aws/limits.js';
+
 /**
  * The least-privilege AWS IoT policy elf attaches to each thing's certificate (pure).
  *
@@ -12,9 +14,9 @@
  */
 
 /** AWS IoT thing names: 1–128 of [a-zA-Z0-9:_-] (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html); elf leaves out `:` so the name fits a policy name too. */
-export const THING_NAME_RE = /^[a-zA-Z0-9_-]{1,128}$/;
+export const THING_NAME_RE = new RegExp(`^[a-zA-Z0-9_-]{1,${MAX_THING_NAME_LENGTH}}$`);
 /** Policy names: 1–128 of [\w+=,.@-] (https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html). */
-export const POLICY_NAME_RE = /^[\w+=,.@-]{1,128}$/;
+export const POLICY_NAME_RE = new RegExp(`^[\\w+=,.@-]{1,${MAX_POLICY_NAME_LENGTH}}$`);
 export const POLICY_PREFIX = 'elf-';
 
 export function policyNameFor(thingName: string): string {
@@ -30,7 +32,7 @@ export function topicRootProblem(root: string): string | undefined {
   if (root.length === 0) return 'must not be empty';
   if (/[+#*?$\s\\]/.test(root) || [...root].some((c) => c.charCodeAt(0) < 0x20)) return 'must not contain wildcards (+ # * ?), $, spaces or control characters';
   if (root.startsWith('/') || root.endsWith('/') || root.includes('//')) return 'must not start or end with "/" or contain an empty level';
-  if ((root.match(/\//g) ?? []).length > 5) return 'may have at most 6 levels (AWS allows 8 in a topic, elf needs 2 below the root)';
+  if ((root.match(/\//g) ?? []).length > MAX_TOPIC_SLASHES - 2) return `may have at most ${MAX_TOPIC_SLASHES - 1} levels (AWS allows ${MAX_TOPIC_SLASHES + 1} in a topic, elf needs 2 below the root)`;
   if (Buffer.byteLength(root, 'utf8') > 128) return 'must be at most 128 bytes';
   return undefined;
 }

@@ -1,14 +1,13 @@
+import { MAX_PAYLOAD_BYTES, MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
 import type { Clock } from '../util/clock.js';
 import type { FeedReader } from './fanout.js';
 import type { SlotPacer } from './slot-pacer.js';
 import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
-import { endTime, firstSlotFrom, slotTime, TokenBucket, type ScheduleSpec } from './schedule.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import { endTime, firstSlotFrom, slotTime, type ScheduleSpec } from './schedule.js';
 import type { ThingStats } from './stats.js';
 
-/** AWS IoT Core's per-connection limits (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
-export const AWS_MAX_PUBLISH_PER_SEC = 100;
-export const AWS_MAX_PAYLOAD_BYTES = 128 * 1024;
 /** A publish handed to the client later than this after its slot counts as late. */
 export const LATE_MS = 100;
 
@@ -47,7 +46,7 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
   const end = endTime(spec);
   const paced = spec.intervalMs > 0;
   const shaping = needsShaping(ctx.payload);
-  const bucket = ctx.awsLimits ? new TokenBucket(AWS_MAX_PUBLISH_PER_SEC, AWS_MAX_PUBLISH_PER_SEC, clock.now()) : undefined;
+  const bucket = ctx.awsLimits ? new TokenBucket(MAX_PUBLISHES_PER_SEC_PER_CONNECTION, MAX_PUBLISHES_PER_SEC_PER_CONNECTION, clock.now()) : undefined;
   let n = firstSlotFrom(spec, k, clock.now());
   /** a wait for the window to free (an acknowledgement) and a wait for the next slot */
   let windowWaiter: (() => void) | undefined;
@@ -117,7 +116,7 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
       n++;
       stats.scheduled++;
       const payload = shaping ? shapePayload(item.payload, stats.name, clock.wall(), ctx.payload) : item.payload;
-      if (ctx.awsLimits && Buffer.byteLength(payload) > AWS_MAX_PAYLOAD_BYTES) {
+      if (ctx.awsLimits && Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
         stats.skipped++;
         continue;
       }

@@ -1,7 +1,8 @@
+import { MQTT_TLS_PORT } from '../aws/limits.js';
 import { UsageError } from '../errors.js';
 
-/** AWS IoT Core's MQTT over TLS port (MQTT+X.509 on 8883: https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html). */
-export const DEFAULT_MQTT_PORT = 8883;
+/** AWS IoT Core's MQTT over TLS port. */
+export const DEFAULT_MQTT_PORT = MQTT_TLS_PORT;
 
 export interface MqttEndpoint {
   host: string;

@@ -1,5 +1,5 @@
 import type { RunState } from './run-state.js';
-import { TokenBucket } from './schedule.js';
+import { TokenBucket } from '../util/token-bucket.js';
 
 /** TLS handshakes in flight at most: more only slow each other down */
 export const MAX_PENDING_CONNECTS = 500;

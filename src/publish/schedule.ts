@@ -45,33 +45,3 @@ export function firstSlotFrom(spec: ScheduleSpec, k: number, nowMs: number): num
 export function inRun(spec: ScheduleSpec, k: number, n: number): boolean {
   return slotTime(spec, k, n) < endTime(spec);
 }
-
-/**
- * A token bucket (pure, clock passed in): at most `ratePerSec` takes per second with bursts of
- * `burst`. Used for AWS IoT Core's 100 publishes/s per connection (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits) and the
- * connection ramp.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSec: number,
-    private readonly burst: number,
-    nowMs: number,
-  ) {
-    this.tokens = burst;
-    this.last = nowMs;
-  }
-
-  /** Takes a token if one is available (returns 0) or returns the ms to wait before trying again. */
-  take(nowMs: number): number {
-    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.last) / 1000) * this.ratePerSec);
-    this.last = nowMs;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.ratePerSec) * 1000);
-  }
-}

@@ -1,3 +1,4 @@
+import { MAX_PAYLOAD_BYTES } from '../aws/limits.js';
 import type { SourceItem } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ export interface ChunkParser {
 }
 
 /** AWS IoT Core's maximum message payload: 128 KB (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES;
 
 export function overLimitReason(what: string, bytes: number, max: number): string {
   return `${what} is ${bytes} bytes, over the payload limit of ${max} bytes`;

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer, TokenBucket } from '../../src/provision/pacing.js';
+import { Pacer } from '../../src/provision/pacing.js';
 import { backoffDelay, classifyError, withRetry } from '../../src/provision/retry.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 const err = (name: string, status?: number, extra: object = {}) => Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
 
 describe('pacing', () => {
-  it('a token bucket spaces calls at its rate', () => {
-    const b = new TokenBucket(10, 1, 0);
-    expect(b.reserve(0)).toBe(0);
-    expect(b.reserve(0)).toBeCloseTo(100);
-    expect(b.reserve(0)).toBeCloseTo(200);
-    expect(b.reserve(1000)).toBe(0); // refilled (to at most the burst)
-  });
-
   it('paces each API at its AWS rate, independently', async () => {
     const clock = new VirtualClock();
     const pacer = new Pacer(clock);

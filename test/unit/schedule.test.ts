@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endTime, firstSlotFrom, inRun, offsetMs, slotTime, TokenBucket, type ScheduleSpec } from '../../src/publish/schedule.js';
+import { endTime, firstSlotFrom, inRun, offsetMs, slotTime, type ScheduleSpec } from '../../src/publish/schedule.js';
 
 const spec = (over: Partial<ScheduleSpec> = {}): ScheduleSpec => ({ startMs: 1000, intervalMs: 500, things: 4, ...over });
 
@@ -56,16 +56,5 @@ describe('absolute schedule', () => {
       fired.push(due);
     }
     expect(fired).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
-  });
-});
-
-describe('TokenBucket', () => {
-  it('allows a burst then paces at the rate', () => {
-    const b = new TokenBucket(10, 2, 0);
-    expect(b.take(0)).toBe(0);
-    expect(b.take(0)).toBe(0);
-    expect(b.take(0)).toBe(100);
-    expect(b.take(50)).toBe(50);
-    expect(b.take(100)).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { unlink, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { MQTT_TLS_PORT } from '../../aws/limits.js';
 import { makeDirectory } from '../../dirs.js';
 import { createLogger } from '../../log.js';
 import { argsWithout, reportReady, startInBackground } from '../background.js';
@@ -50,7 +51,7 @@ export function localCommand(): Command {
       hostName,
     )
     .option('--port <port>', 'control-plane HTTP port (0 = any free port)', integer(0, 65535), 4580)
-    .option('--mqtt-port <port>', 'MQTT (mTLS) port (0 = any free port)', integer(0, 65535), 8883)
+    .option('--mqtt-port <port>', 'MQTT (mTLS) port (0 = any free port)', integer(0, 65535), MQTT_TLS_PORT)
     .option('--state-dir <dir>', 'where the CA and the registry are kept', nonEmpty('--state-dir'), '.elf/local')
     .option('--region <region>', 'region for ARNs when a request carries no SigV4 scope', nonEmpty('--region'), 'us-east-1')
     .addOption(new Option('--account <id>', 'AWS account id for ARNs').default('123456789012').argParser(accountId))

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
+import { MAX_CONNECTS_PER_SEC_PER_ACCOUNT, MAX_PAYLOAD_BYTES } from '../../aws/limits.js';
 import { ElfError, UsageError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
@@ -15,8 +16,8 @@ import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionVal
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
-/** AWS IoT Core's payload limit (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits), the default line limit everywhere. */
-const DEFAULT_MAX_PAYLOAD = 128 * 1024;
+/** AWS IoT Core's payload limit, the default line limit everywhere. */
+const DEFAULT_MAX_PAYLOAD = MAX_PAYLOAD_BYTES;
 /** MQTT's own limit on a packet (remaining length < 256 MiB) */
 const MQTT_MAX_PAYLOAD = 256 * 1024 * 1024 - 1024;
 /** at the end (and on Ctrl-C): how long outstanding acknowledgements are waited for */
@@ -84,8 +85,8 @@ export function sendCommand(): Command {
     .addOption(new Option('--mqtt-endpoint <host[:port]>', 'broker to connect to (default: DescribeEndpoint of the fleet\'s target; port 8883)').argParser((v) => parseMqttEndpoint(v)))
     .addOption(new Option('--ca-file <file>', 'trusted CA (PEM) for the broker (default: the system trust store, or the stand-in\'s CA)').argParser(nonEmpty('--ca-file')))
     .addOption(new Option('--root-cert <file>', 'alias of --ca-file').argParser(nonEmpty('--root-cert')).hideHelp())
-    .addOption(new Option('--connect-rate <n>', 'new connections per second (AWS allows 500/s per account)').default(100).argParser(integer(1, 10_000)))
-    .addOption(new Option('--max-payload <bytes>', 'longest message; longer lines are skipped (default 131072; AWS IoT Core refuses more)').argParser(integer(1, MQTT_MAX_PAYLOAD)))
+    .addOption(new Option('--connect-rate <n>', `new connections per second (AWS allows ${MAX_CONNECTS_PER_SEC_PER_ACCOUNT}/s per account)`).default(100).argParser(integer(1, 10_000)))
+    .addOption(new Option('--max-payload <bytes>', `longest message; longer lines are skipped (default ${DEFAULT_MAX_PAYLOAD}; AWS IoT Core refuses more)`).argParser(integer(1, MQTT_MAX_PAYLOAD)))
     .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
     .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue))
     .option('--json', 'print the summary as JSON on stdout');

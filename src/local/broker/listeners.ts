@@ -1,5 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
+import { MQTT_ALPN_PROTOCOL } from '../../aws/limits.js';
 import type { Logger } from '../../log.js';
 
 /**
@@ -28,7 +29,7 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-const ALPN_ACCEPTED = ['x-amzn-mqtt-ca', 'mqtt'];
+const ALPN_ACCEPTED = [MQTT_ALPN_PROTOCOL, 'mqtt'];
 
 function listen(server: tls.Server, host: string, port: number, log: Logger): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,147 @@
+/**
+ * AWS IoT Core's numbers, in one place, each beside the public page it comes from. Values only:
+ * no logic, no imports. The code that enforces a limit (the stand-in) or respects it (send, create)
+ * imports it from here. docs/aws-iot-facts.md explains what each means for elf.
+ *
+ * Quotas page: https://docs.aws.amazon.com/general/latest/gr/iot-core.html
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Message broker and protocol limits
+// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#iot-protocol-limits
+// ---------------------------------------------------------------------------------------------
+
+/** Largest message payload: 128 KB; AWS refuses larger publishes and connects. (message-broker-limits) */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+/** Publishes per second per connection, each way; AWS discards the excess. (message-broker-limits) */
+export const MAX_PUBLISHES_PER_SEC_PER_CONNECTION = 100;
+
+/** Throughput per connection: 512 KB/s; AWS delays the excess. (message-broker-limits) */
+export const MAX_BYTES_PER_SEC_PER_CONNECTION = 512 * 1024;
+
+/** Connect requests per second per account (adjustable). (message-broker-limits) */
+export const MAX_CONNECTS_PER_SEC_PER_ACCOUNT = 500;
+
+/** Connect requests per second per client id. (message-broker-limits) */
+export const MAX_CONNECTS_PER_SEC_PER_CLIENT_ID = 1;
+
+/** Client id: at most 128 bytes of UTF-8. (iot-protocol-limits) */
+export const MAX_CLIENT_ID_BYTES = 128;
+
+/** Topic name or filter: at most 256 bytes of UTF-8 (a `$aws/rules/<rule>/` prefix not counted). (iot-protocol-limits) */
+export const MAX_TOPIC_BYTES = 256;
+
+/** Topic name or filter: at most 7 forward slashes, i.e. 8 levels (a `$aws/rules/<rule>/` prefix not counted). (iot-protocol-limits) */
+export const MAX_TOPIC_SLASHES = 7;
+
+/** Topic filters in one SUBSCRIBE. (message-broker-limits) */
+export const MAX_FILTERS_PER_SUBSCRIBE = 8;
+
+/** Subscriptions on one connection. (message-broker-limits) */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
+
+/**
+ * Keep-alive a client may ask for, in seconds: 0 or more than `max` becomes `max`, less than `min`
+ * becomes `min`. (iot-protocol-limits)
+ */
+export const KEEP_ALIVE_SECONDS = { min: 30, max: 1200 } as const;
+
+/** How long AWS keeps a persistent session by default: 1 hour (adjustable up to 7 days). (message-broker-limits) */
+export const DEFAULT_SESSION_EXPIRY_SECONDS = 3600;
+
+// ---------------------------------------------------------------------------------------------
+// Ports: https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html
+// ---------------------------------------------------------------------------------------------
+
+/** MQTT over TLS with an X.509 client certificate. */
+export const MQTT_TLS_PORT = 8883;
+
+/** MQTT over TLS with an X.509 client certificate on 443, for clients that offer `MQTT_ALPN_PROTOCOL`. */
+export const MQTT_ALPN_PORT = 443;
+
+/** The ALPN protocol that selects MQTT with a client certificate on port 443. */
+export const MQTT_ALPN_PROTOCOL = 'x-amzn-mqtt-ca';
+
+// ---------------------------------------------------------------------------------------------
+// Registry and security
+// ---------------------------------------------------------------------------------------------
+
+/** Thing name (and thing type, billing group names): 1–128 characters. https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
+export const MAX_THING_NAME_LENGTH = 128;
+
+/** Policy name: 1–128 characters. https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html */
+export const MAX_POLICY_NAME_LENGTH = 128;
+
+/** Thing attribute name length. https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html */
+export const MAX_ATTRIBUTE_NAME_LENGTH = 128;
+
+/** Thing attribute value length. https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html */
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 800;
+
+/** Largest `maxResults` of the List* operations. https://docs.aws.amazon.com/iot/latest/apireference/API_ListThings.html */
+export const MAX_LIST_RESULTS = 250;
+
+/**
+ * Policies attached to one certificate; AttachPolicy answers LimitExceededException beyond it.
+ * https://github.com/awsdocs/aws-iot-docs/blob/b946d0b/developerguide/limits-iot.md (AWS's 2019 limits page)
+ */
+export const MAX_POLICIES_PER_CERTIFICATE = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Device Shadow: https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits
+// and https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-document.html
+// ---------------------------------------------------------------------------------------------
+
+/** A shadow's state document, metadata not counted: 8 KB. */
+export const SHADOW_MAX_STATE_BYTES = 8 * 1024;
+
+/** Nesting of a shadow section (`desired` / `reported` and what they hold) the stand-in accepts. */
+export const SHADOW_MAX_DEPTH = 6;
+
+/** `clientToken` of a shadow request: at most 64 bytes. */
+export const SHADOW_MAX_CLIENT_TOKEN_BYTES = 64;
+
+/** A named shadow's name: 1–64 characters of `[a-zA-Z0-9:_-]`. https://docs.aws.amazon.com/iot/latest/developerguide/iot-device-shadows.html */
+export const SHADOW_MAX_NAME_LENGTH = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Control-plane API rates (per account per Region):
+// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits
+// Values from AWS's 2019 limits page (https://github.com/awsdocs/aws-iot-docs/blob/b946d0b/developerguide/limits-iot.md),
+// the last to list them all; AWS has raised some since, so they are defaults to simulate, not promises.
+// ---------------------------------------------------------------------------------------------
+
+/** Transactions per second per control-plane operation. */
+export const AWS_API_TPS: Readonly<Record<string, number>> = {
+  CreateThing: 15,
+  DeleteThing: 15,
+  DescribeThing: 350,
+  ListThings: 10,
+  CreatePolicy: 10,
+  GetPolicy: 10,
+  DeletePolicy: 10,
+  AttachPolicy: 15,
+  DetachPolicy: 15,
+  AttachPrincipalPolicy: 15,
+  DetachPrincipalPolicy: 15,
+  AttachThingPrincipal: 15,
+  DetachThingPrincipal: 15,
+  ListAttachedPolicies: 15,
+  ListPrincipalPolicies: 15,
+  ListThingPrincipals: 10,
+  ListPrincipalThings: 10,
+  DescribeCertificate: 10,
+  UpdateCertificate: 10,
+  DeleteCertificate: 10,
+  // not in the 2019 table; their quotas exist in Service Quotas (e.g. L-40B55430 for
+  // CreateKeysAndCertificate) and 10/s is assumed
+  CreateKeysAndCertificate: 10,
+  DescribeEndpoint: 10,
+  ListCertificates: 10,
+  ListPolicies: 10,
+};
+
+/** The rate assumed for an operation missing from `AWS_API_TPS` (the lowest in the table). */
+export const DEFAULT_API_TPS = 10;
