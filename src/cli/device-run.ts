@@ -1,14 +1,32 @@
-import { ElfError } from '../errors.js';
-import { loadFleet } from '../fleet/store.js';
-import type { FleetState } from '../fleet/types.js';
-import { reportError } from './main.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { UsageError } from '../errors.js';
+import type { MqttEndpoint } from '../target/endpoint.js';
+import type { MqttTarget } from '../target/mqtt-target.js';
+import type { CommandContext } from './context.js';
+import { reportError } from './report-error.js';
 
 /** Helpers shared by `elf send` and `elf subscribe` (the commands that open MQTT connections). */
 
-export async function requireFleet(stateDir: string): Promise<FleetState> {
-  const fleet = await loadFleet(stateDir);
-  if (!fleet || fleet.things.length === 0) throw new ElfError(`no fleet in ${stateDir}: run \`elf create\` first`, 'ELF_NO_FLEET');
-  return fleet;
+/** `--ca-file` must be readable before any connection is made. */
+export async function checkCaFile(caFile: string | undefined): Promise<void> {
+  if (caFile === undefined) return;
+  const { access } = await import('node:fs/promises');
+  await access(caFile).catch(() => {
+    throw new UsageError(`--ca-file ${caFile}: no such file or not readable`);
+  });
+}
+
+/**
+ * Where the fleet's things connect: `--mqtt-endpoint`, the stand-in's broker, or DescribeEndpoint
+ * at the fleet's target through provision's control-plane edge.
+ */
+export async function mqttTarget(ctx: CommandContext, fleet: Fleet, flags: { mqttEndpoint?: MqttEndpoint; caFile?: string }): Promise<MqttTarget> {
+  // loaded on use: --mqtt-endpoint needs neither the target nor the AWS SDK
+  const { resolveMqttTarget } = await import('../target/mqtt-target.js');
+  return resolveMqttTarget(
+    { fleet: fleet.requireThings().target, ...(flags.mqttEndpoint ? { mqttEndpoint: flags.mqttEndpoint } : {}), ...(flags.caFile ? { caFile: flags.caFile } : {}) },
+    { target: ctx.target, describeEndpoint: async (target) => (await import('../provision/iot.js')).describeEndpoint(target) },
+  );
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {

@@ -1,6 +1,6 @@
-import { Command, CommanderError } from 'commander';
-import { isElfError } from '../errors.js';
+import { Command } from 'commander';
 import { prepareEnvironment } from './options.js';
+import { reportError } from './report-error.js';
 import { localCommand } from './commands/local.js';
 import { createCommand } from './commands/create.js';
 import { cleanCommand } from './commands/clean.js';
@@ -21,21 +21,6 @@ export function createCLI(): Command {
     program.addCommand(make().exitOverride());
   }
   return program;
-}
-
-/** Prints an error as one line on stderr and returns the exit code to use. The only catch-all. */
-export function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // commander has already printed its message; help and version are not failures;
-    // a usage mistake (bad argument or option value, unknown option) exits 2 like UsageError
-    return error.exitCode === 1 && error.code !== 'commander.error' ? 2 : error.exitCode;
-  }
-  if (isElfError(error)) {
-    process.stderr.write(`elf: ${error.message}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`elf: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return 70;
 }
 
 export async function main(argv: string[]): Promise<void> {

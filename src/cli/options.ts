@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import dotenv from 'dotenv';
 import { integer, nonEmpty } from './parse.js';
-import type { TargetFlags } from '../target.js';
+import type { TargetFlags } from '../target/target.js';
 
 /**
  * Flag groups shared by the commands that talk to a control plane (create, clean, send, subscribe):

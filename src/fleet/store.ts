@@ -13,7 +13,8 @@ import { applyEvent, fleetStateProblem, replayJournal, StateError, type HeaderFi
  *                     with one write(2) before the next control-plane call (so a SIGKILL loses nothing
  *                     the API has returned) and fdatasync'ed in groups (so a power cut loses little)
  *   <thing>.pem/.pub/.prv   certificate, public key, private key: created 0600 with O_EXCL, never overwritten
- * `loadFleet` replays the journal over the snapshot; `FleetStore` appends and compacts.
+ * `readFleet` replays the journal over the snapshot (`Fleet` in fleet.ts holds what it read);
+ * `FleetStore` appends and compacts.
  */
 
 export const THINGS_FILE = 'things.json';
@@ -96,7 +97,7 @@ export async function readFleet(dir: string): Promise<LoadedFleet> {
   }
 }
 
-/** The one reader API: the fleet recorded in `dir`, or undefined when there is none. */
+/** The fleet state recorded in `dir`, or undefined when there is none (commands read a `Fleet`). */
 export async function loadFleet(dir: string): Promise<FleetState | undefined> {
   return (await readFleet(dir)).state;
 }
@@ -133,6 +134,8 @@ export interface OpenOptions {
   init?: HeaderFields;
   /** bytes to hold in reserve for recording after the disk fills up (default 1 MiB; 0 = none) */
   reserveBytes?: number;
+  /** the state already read from `dir` (Fleet.openStore): not read again */
+  loaded?: LoadedFleet;
 }
 
 /**
@@ -168,7 +171,7 @@ export class FleetStore {
     } catch (e) {
       throw diskError(e, dir, 'state dir');
     }
-    const { state, truncatedTail } = await readFleet(dir);
+    const { state, truncatedTail } = opts.loaded ?? (await readFleet(dir));
     const journalPath = path.join(dir, JOURNAL_FILE);
     let fd: number;
     try {
@@ -362,15 +365,5 @@ export class FleetStore {
     } catch {
       return false; // not empty: the user's own files stay
     }
-  }
-}
-
-/** Removes a thing's key files (missing files are fine). */
-export async function removeKeyFiles(dir: string, rec: ThingRecord): Promise<void> {
-  const names = rec.files ? [rec.files.cert, rec.files.publicKey, rec.files.privateKey] : [`${rec.name}.pem`, `${rec.name}.pub`, `${rec.name}.prv`];
-  for (const n of names) {
-    // file names come from our own state; refuse anything that would leave the state dir
-    if (path.basename(n) !== n) continue;
-    await fsp.rm(path.join(dir, n), { force: true });
   }
 }

@@ -1,9 +1,10 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ElfError } from '../errors.js';
-import { FleetStore, JOURNAL_FILE, readFleet, removeKeyFiles, STATE_FILES, THINGS_FILE } from '../fleet/store.js';
+import { Fleet, removeKeyFiles } from '../fleet/fleet.js';
+import { JOURNAL_FILE, STATE_FILES, THINGS_FILE } from '../fleet/store.js';
 import type { ThingRecord } from '../fleet/types.js';
-import { type ResolvedTarget, resolveTarget } from '../target.js';
+import type { ResolvedTarget } from '../target/target.js';
 import { isFatal, type CreateIo, type RunSummary } from './create.js';
 import { FLEET_ATTRIBUTE } from './defaults.js';
 import { Caller, errorLine, makeIotClient, sdkIotApi } from './iot.js';
@@ -23,11 +24,11 @@ import { classifyError } from './retry.js';
  */
 
 export interface CleanRequest {
-  stateDir: string;
-  onlyLocal: boolean;
+  /** the fleet of the state dir, as read once at the CLI edge */
+  fleet: Fleet;
+  /** where the fleet was made, resolved once at the CLI edge; not asked for when there is nothing to clean */
+  target: () => Promise<ResolvedTarget>;
   concurrency: number;
-  flags: { region?: string; profile?: string; endpointUrl?: string };
-  env: Record<string, string | undefined>;
   pacing?: boolean;
   /** delete unrecorded certificates from calls cut short by a crash, also in AWS (always done on the local stand-in) */
   sweepOrphans?: boolean;
@@ -58,55 +59,56 @@ async function namesInDamagedState(dir: string): Promise<string[]> {
   return [...names];
 }
 
-async function cleanLocalOnly(req: CleanRequest): Promise<CleanResult> {
+/**
+ * `elf clean --only-local`: removes the state dir's files and nothing in the control plane. Reads the
+ * state itself, leniently: a damaged state is what this is for.
+ */
+export async function cleanLocalOnly(stateDir: string): Promise<CleanResult> {
   let things: ThingRecord[];
   let where = 'the control plane';
   let leftInControlPlane = 0;
   let createdDir = false;
   try {
-    const state = (await readFleet(req.stateDir)).state;
-    if (!state) return { kind: 'nothing', stateDir: req.stateDir };
+    const state = (await Fleet.open(stateDir)).state;
+    if (!state) return { kind: 'nothing', stateDir };
     things = state.things;
     createdDir = state.createdStateDir === true;
     where = state.target.endpointUrl ? `the control plane at ${state.target.endpointUrl}` : `AWS region ${state.target.region}`;
     leftInControlPlane = things.filter((t) => t.certificateId || t.thingArn || t.thingRequested || t.policyName).length;
   } catch (e) {
     if (!(e instanceof ElfError) || e.code !== 'ELF_STATE_CORRUPT') throw e;
-    things = (await namesInDamagedState(req.stateDir)).map((name) => ({ name }));
+    things = (await namesInDamagedState(stateDir)).map((name) => ({ name }));
     leftInControlPlane = things.length;
   }
-  for (const t of things) await removeKeyFiles(req.stateDir, t);
-  for (const f of STATE_FILES) await fsp.rm(path.join(req.stateDir, f), { force: true });
+  for (const t of things) await removeKeyFiles(stateDir, t);
+  for (const f of STATE_FILES) await fsp.rm(path.join(stateDir, f), { force: true });
   let dirRemoved = false;
-  if (createdDir) dirRemoved = await fsp.rmdir(req.stateDir).then(() => true, () => false);
-  return { kind: 'local-only', stateDir: req.stateDir, things: things.length, leftInControlPlane, where, dirRemoved };
+  if (createdDir) dirRemoved = await fsp.rmdir(stateDir).then(() => true, () => false);
+  return { kind: 'local-only', stateDir, things: things.length, leftInControlPlane, where, dirRemoved };
 }
 
 export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanResult> {
   const started = Date.now();
   const { log } = io;
-  if (req.onlyLocal) return cleanLocalOnly(req);
-
-  const existing = (await readFleet(req.stateDir)).state;
-  if (!existing) return { kind: 'nothing', stateDir: req.stateDir };
+  const { fleet } = req;
+  const stateDir = fleet.dir;
+  const existing = fleet.state;
+  if (!existing) return { kind: 'nothing', stateDir };
   if (existing.things.length === 0) {
-    const store = await FleetStore.open(req.stateDir, { reserveBytes: 0 });
+    const store = await fleet.openStore({ reserveBytes: 0 });
     await store.removeState();
-    return { kind: 'nothing', stateDir: req.stateDir };
+    return { kind: 'nothing', stateDir };
   }
 
-  const target: ResolvedTarget = await resolveTarget(
-    { flags: req.flags, env: req.env, recorded: existing.target, recordedFrom: path.join(req.stateDir, THINGS_FILE) },
-    { notify: (level, message) => log[level](message), ...io.resolve },
-  );
+  const target = await req.target();
   // no reserve: clean must work on a full disk (it frees space as it goes)
-  const store = await FleetStore.open(req.stateDir, { reserveBytes: 0 });
+  const store = await fleet.openStore({ reserveBytes: 0 });
   const state = store.state!;
   const fleetId = state.fleetId;
   const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));
   const caller = new Caller({ log, pacing: req.pacing ?? true, ...(io.clock ? { clock: io.clock } : {}) });
   const things = [...state.things];
-  const summary: RunSummary = { requested: things.length, succeeded: 0, failed: 0, elapsedMs: 0, stateDir: req.stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
+  const summary: RunSummary = { requested: things.length, succeeded: 0, failed: 0, elapsedMs: 0, stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
   const progress = createProgress(io.progressStream ?? process.stderr, 'cleaning', things.length);
   let fatal: unknown;
 
@@ -210,7 +212,7 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
     }
 
     // 4. local files, then the record
-    await removeKeyFiles(req.stateDir, rec());
+    await fleet.removeKeyFiles(rec());
     await store.dropThing(name);
     return true;
   };
@@ -255,7 +257,7 @@ export async function runClean(req: CleanRequest, io: CreateIo): Promise<CleanRe
       log.warn({ certificateId: c.certificateId, created: c.creationDate.toISOString() }, 'deleted a certificate made by a CreateKeysAndCertificate call elf was stopped in');
     }
     for (const c of inFlight) {
-      await removeKeyFiles(req.stateDir, store.thing(c.name) ?? { name: c.name });
+      await fleet.removeKeyFiles(store.thing(c.name) ?? { name: c.name });
       await store.dropThing(c.name);
     }
     summary.succeeded += inFlight.length;

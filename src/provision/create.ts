@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { ElfError, UsageError } from '../errors.js';
 import { highestIndex } from '../fleet/state.js';
-import { diskError, FleetStore, readFleet } from '../fleet/store.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { diskError } from '../fleet/store.js';
 import type { FleetState } from '../fleet/types.js';
 import type { Logger } from '../log.js';
-import { type ResolveDeps, type ResolvedTarget, type TargetFlags, resolveTarget, toFleetTarget } from '../target.js';
+import { type ResolvedTarget, toFleetTarget } from '../target/target.js';
 import { Caller, type IotApi, FatalApiError, errorLine, makeIotClient, sdkIotApi } from './iot.js';
 import { parseArn, policyDocumentText, policyNameFor, samePolicy, THING_NAME_RE, topicRootProblem } from './policy.js';
 import { createProgress } from './progress.js';
@@ -35,9 +35,10 @@ export interface CreateRequest {
   prefix?: string;
   topicRoot?: string;
   concurrency: number;
-  stateDir: string;
-  flags: TargetFlags;
-  env: Record<string, string | undefined>;
+  /** the fleet of the state dir, as read once at the CLI edge */
+  fleet: Fleet;
+  /** where to make it, resolved once at the CLI edge; asked for after the request is checked */
+  target: () => Promise<ResolvedTarget>;
   /** pace calls at AWS's default API rates (default true) */
   pacing?: boolean;
 }
@@ -46,7 +47,6 @@ export interface CreateIo {
   log: Logger;
   progressStream?: NodeJS.WriteStream;
   signal?: AbortSignal;
-  resolve?: ResolveDeps;
   /** the control plane to use (tests may wrap the real one) */
   api?: (target: ResolvedTarget) => IotApi;
   /** clock for pacing and backoff (tests) */
@@ -94,15 +94,16 @@ function describeWhere(state: FleetState): string {
 export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSummary> {
   const started = Date.now();
   const { log } = io;
-  const thingsFile = path.join(req.stateDir, 'things.json');
+  const stateDir = req.fleet.dir;
+  const thingsFile = req.fleet.thingsFile;
 
-  // 1. what is on disk already (a damaged state stops us before any call)
-  const existing = (await readFleet(req.stateDir)).state;
+  // 1. what is on disk already (a damaged state stopped us at the edge, before any call)
+  const existing = req.fleet.state;
   const hasThings = Boolean(existing && existing.things.length > 0);
   if (existing && hasThings) {
     if (!req.add) {
       throw new ElfError(
-        `${req.stateDir} already holds a fleet of ${existing.things.length} things (made ${describeWhere(existing)}); grow it with \`elf create ${req.count} --add\` or remove it first with \`elf clean\``,
+        `${stateDir} already holds a fleet of ${existing.things.length} things (made ${describeWhere(existing)}); grow it with \`elf create ${req.count} --add\` or remove it first with \`elf clean\``,
         'ELF_FLEET_EXISTS',
       );
     }
@@ -117,18 +118,15 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
   if (tp) throw new UsageError(`--topic-root "${topicRoot}" ${tp}`);
 
   // 2. where to make it
-  const target = await resolveTarget(
-    { flags: req.flags, env: req.env, ...(hasThings ? { recorded: existing!.target, recordedFrom: thingsFile } : {}) },
-    { notify: (level, message) => log[level](message), ...io.resolve },
-  );
+  const target = await req.target();
   log.info({ region: target.region, endpoint: target.endpointUrl ?? 'AWS', local: target.local }, 'target');
 
   // 3. a writable state dir before any resource exists
-  const store = await FleetStore.open(req.stateDir, {
+  const store = await req.fleet.openStore({
     init: { target: toFleetTarget(target), prefix, topicRoot, fleetId: randomBytes(8).toString('hex') },
     ...(io.reserveBytes !== undefined ? { reserveBytes: io.reserveBytes } : {}),
   });
-  const summary: RunSummary = { requested: req.count, succeeded: 0, failed: 0, elapsedMs: 0, stateDir: req.stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
+  const summary: RunSummary = { requested: req.count, succeeded: 0, failed: 0, elapsedMs: 0, stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
   try {
     if (!hasThings && existing) await store.setHeader({ target: toFleetTarget(target), prefix, topicRoot });
     if (!store.state?.fleetId) await store.setHeader({ fleetId: randomBytes(8).toString('hex') });
@@ -137,13 +135,13 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
     // 4. names: continue after the highest recorded index and after any stray key file
     let files: string[] = [];
     try {
-      files = (await fsp.readdir(req.stateDir)).filter((f) => /\.(pem|pub|prv)$/.test(f)).map((f) => f.replace(/\.(pem|pub|prv)$/, ''));
+      files = (await fsp.readdir(stateDir)).filter((f) => /\.(pem|pub|prv)$/.test(f)).map((f) => f.replace(/\.(pem|pub|prv)$/, ''));
     } catch {
       files = [];
     }
     const recordedMax = highestIndex((store.state?.things ?? []).map((t) => t.name), prefix);
     const fileMax = highestIndex(files, prefix);
-    if (fileMax > recordedMax) log.warn({ stateDir: req.stateDir }, `key files for ${prefix}${fileMax} exist without a record; new things start after them`);
+    if (fileMax > recordedMax) log.warn({ stateDir }, `key files for ${prefix}${fileMax} exist without a record; new things start after them`);
     const start = Math.max(recordedMax, fileMax) + 1;
     const names = Array.from({ length: req.count }, (_, i) => `${prefix}${start + i}`);
     const tooLong = names.find((n) => !THING_NAME_RE.test(n));
@@ -234,7 +232,7 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
         progress.update(summary.succeeded, summary.failed);
       },
       () => {
-        if (store.diskFull) fatal ??= diskError(Object.assign(new Error('disk full'), { code: 'ENOSPC' }), req.stateDir, 'state dir');
+        if (store.diskFull) fatal ??= diskError(Object.assign(new Error('disk full'), { code: 'ENOSPC' }), stateDir, 'state dir');
         return fatal !== undefined || io.signal?.aborted === true;
       },
     );

@@ -7,6 +7,7 @@ import {
   DeleteCertificateCommand,
   DeletePolicyCommand,
   DeleteThingCommand,
+  DescribeEndpointCommand,
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
@@ -19,7 +20,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ResolvedTarget } from '../target.js';
+import type { ResolvedTarget } from '../target/target.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Pacer } from './pacing.js';
 import { classifyError, withRetry } from './retry.js';
@@ -74,6 +75,8 @@ export const IAM_ACTIONS: readonly string[] = [
   'iot:CreatePolicy',
   'iot:AttachPolicy',
   'iot:DescribeThing',
+  // send and subscribe: where the things connect
+  'iot:DescribeEndpoint',
   'iot:GetPolicy',
   'iot:DetachPolicy',
   'iot:DeletePolicy',
@@ -98,6 +101,24 @@ export function makeIotClient(target: ResolvedTarget): IoTClient {
     maxAttempts: 1,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
   });
+}
+
+/**
+ * DescribeEndpoint(iot:Data-ATS) at the target: the host the things connect to over MQTT (the
+ * stand-in answers `host:port`). One attempt; a failure is one line that suggests --mqtt-endpoint.
+ */
+export async function describeEndpoint(target: ResolvedTarget): Promise<string> {
+  const client = makeIotClient(target);
+  try {
+    const r = await client.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
+    if (!r.endpointAddress) throw new Error('the answer has no endpointAddress');
+    return r.endpointAddress;
+  } catch (e) {
+    const where = target.endpointUrl ?? `AWS region ${target.region}`;
+    throw new ElfError(`DescribeEndpoint at ${where} failed: ${(e as Error).message.split('\n')[0]} (or give --mqtt-endpoint)`, 'ELF_ENDPOINT');
+  } finally {
+    client.destroy();
+  }
 }
 
 const s = (v: string | undefined, what: string): string => {

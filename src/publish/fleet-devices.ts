@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { isComplete, type FleetState, type FleetTarget } from '../fleet/types.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { isComplete, type ThingRecord } from '../fleet/types.js';
 import type { SendDevice } from './send-options.js';
 
 /**
- * Pure: which of a fleet's things `elf send` / `elf subscribe` use, and whether the MQTT endpoint
- * is AWS IoT Core (its per-connection limits apply then, and only then).
+ * Pure: which of a fleet's things `elf send` / `elf subscribe` use, and what `elf subscribe` listens to.
  */
 
 /** `--things <n|list>`: the first n usable things, or the named ones (comma-separated). */
@@ -31,22 +30,23 @@ export interface Selection {
   incomplete: string[];
 }
 
-function toDevice(stateDir: string, t: FleetState['things'][number]): SendDevice {
-  const files = t.files!;
-  return { name: t.name, certPath: path.join(stateDir, files.cert), keyPath: path.join(stateDir, files.privateKey) };
+function toDevice(fleet: Fleet, t: ThingRecord): SendDevice {
+  return { name: t.name, certPath: fleet.certPath(t), keyPath: fleet.keyPath(t) };
 }
 
 /** The complete things of the fleet (in recorded order), narrowed by `--things`. */
-export function selectDevices(state: FleetState, stateDir: string, selector?: ThingsSelector, flag = '--things'): Selection {
+export function selectDevices(fleet: Fleet, selector?: ThingsSelector, flag = '--things'): Selection {
+  const state = fleet.requireThings();
+  const stateDir = fleet.dir;
   const complete = state.things.filter(isComplete);
   const incomplete = state.things.filter((t) => !isComplete(t)).map((t) => t.name);
   if (complete.length === 0) {
     throw new UsageError(`the fleet in ${stateDir} has no complete thing${incomplete.length ? ` (${incomplete.length} were cut short: run \`elf clean\`, then \`elf create\`)` : ''}`);
   }
-  if (!selector) return { devices: complete.map((t) => toDevice(stateDir, t)), incomplete };
+  if (!selector) return { devices: complete.map((t) => toDevice(fleet, t)), incomplete };
   if ('first' in selector) {
     if (selector.first > complete.length) throw new UsageError(`${flag} ${selector.first}: the fleet in ${stateDir} has ${complete.length} usable thing${complete.length === 1 ? '' : 's'}`);
-    return { devices: complete.slice(0, selector.first).map((t) => toDevice(stateDir, t)), incomplete };
+    return { devices: complete.slice(0, selector.first).map((t) => toDevice(fleet, t)), incomplete };
   }
   const byName = new Map(state.things.map((t) => [t.name, t]));
   const devices: SendDevice[] = [];
@@ -54,24 +54,9 @@ export function selectDevices(state: FleetState, stateDir: string, selector?: Th
     const t = byName.get(name);
     if (!t) throw new UsageError(`${flag}: no thing ${name} in the fleet in ${stateDir}`);
     if (!isComplete(t)) throw new UsageError(`${flag}: ${name} was not completely created (run \`elf clean\`, then \`elf create\`)`);
-    devices.push(toDevice(stateDir, t));
+    devices.push(toDevice(fleet, t));
   }
   return { devices, incomplete };
-}
-
-/** AWS IoT Core data endpoints: `<prefix>-ats.iot.<region>.amazonaws.com` (and .com.cn). */
-const AWS_IOT_HOST = /\.iot\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/i;
-
-export function isAwsIotHost(host: string): boolean {
-  return AWS_IOT_HOST.test(host);
-}
-
-/**
- * The fleet's control plane is AWS itself (not the stand-in, not another endpoint such as
- * LocalStack): an endpoint answered by DescribeEndpoint there is AWS IoT Core.
- */
-export function isAwsTarget(t: FleetTarget): boolean {
-  return !t.local && (t.endpointUrl === undefined || /\.amazonaws\.com(\.cn)?(:\d+)?(\/|$)/i.test(t.endpointUrl));
 }
 
 /**

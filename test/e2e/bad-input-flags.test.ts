@@ -1,6 +1,7 @@
 import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { createCLI, reportError } from '../../src/cli/main.js';
+import { createCLI } from '../../src/cli/main.js';
+import { reportError } from '../../src/cli/report-error.js';
 import { errorLines } from '../helpers/reliability.js';
 
 /**

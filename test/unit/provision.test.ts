@@ -4,17 +4,21 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isComplete } from '../../src/fleet/types.js';
+import { Fleet } from '../../src/fleet/fleet.js';
 import { loadFleet } from '../../src/fleet/store.js';
-import { runClean, type CleanRequest } from '../../src/provision/clean.js';
+import { cleanLocalOnly, runClean, type CleanRequest } from '../../src/provision/clean.js';
 import { runCreate, type CreateIo, type CreateRequest } from '../../src/provision/create.js';
 import { policyDocument } from '../../src/provision/policy.js';
-import type { Probe } from '../../src/target.js';
+import { DUMMY_CREDENTIALS, type ResolvedTarget } from '../../src/target/target.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
 import { ApiError, MemoryIot } from '../helpers/memory-iot.js';
 import { mountTinyTmpfs } from '../helpers/disk.js';
 
 const ENDPOINT = 'http://127.0.0.1:4580';
-const standIn: Probe = { kind: 'stand-in', info: { standIn: 'elf', region: 'us-east-1', account: '123456789012', mqtt: { host: '127.0.0.1', port: 8883 }, caPem: '' } };
+const standIn = { standIn: 'elf' as const, region: 'us-east-1', account: '123456789012', mqtt: { host: '127.0.0.1', port: 8883 }, caPem: '' };
+/** what the CLI edge resolves for the stand-in at ENDPOINT, and for AWS with credentials */
+const LOCAL: ResolvedTarget = { region: 'us-east-1', endpointUrl: ENDPOINT, local: true, account: standIn.account, credentials: DUMMY_CREDENTIALS, standIn };
+const AWS: ResolvedTarget = { region: 'us-east-1', local: false };
 /** backoff without waiting: every sleep resolves on the next turn of the event loop */
 const fastClock: Clock = { ...systemClock, sleep: () => new Promise((r) => setImmediate(r)) };
 const log = pino({ level: 'silent' });
@@ -29,16 +33,24 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function io(iot: MemoryIot, extra: Partial<CreateIo> = {}): CreateIo {
-  return { log, clock: fastClock, api: () => iot.api(), resolve: { probe: async () => standIn, chain: async () => ({ found: false }) }, ...extra };
+  return { log, clock: fastClock, api: () => iot.api(), ...extra };
 }
-const createReq = (count: number, extra: Partial<CreateRequest> = {}): CreateRequest => ({ count, add: false, concurrency: 4, stateDir: dir, flags: { endpointUrl: ENDPOINT }, env: {}, pacing: false, ...extra });
-const cleanReq = (extra: Partial<CleanRequest> = {}): CleanRequest => ({ stateDir: dir, onlyLocal: false, concurrency: 4, flags: {}, env: {}, pacing: false, ...extra });
+/** the state dir (default `dir`) read once, and the target, as the CLI edge hands them down */
+type Edge = { at?: string; target?: ResolvedTarget };
+async function createReq(count: number, extra: Partial<Omit<CreateRequest, 'fleet' | 'target'>> & Edge = {}): Promise<CreateRequest> {
+  const { at = dir, target = LOCAL, ...rest } = extra;
+  return { count, add: false, concurrency: 4, pacing: false, ...rest, fleet: await Fleet.open(at), target: async () => target };
+}
+async function cleanReq(extra: Partial<Omit<CleanRequest, 'fleet' | 'target'>> & Edge = {}): Promise<CleanRequest> {
+  const { at = dir, target = LOCAL, ...rest } = extra;
+  return { concurrency: 4, pacing: false, ...rest, fleet: await Fleet.open(at), target: async () => target };
+}
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
 
 describe('create and clean against an in-memory control plane', () => {
   it('creates things with key files 0600 in a 0700 dir, an attached least-privilege policy each, then cleans everything', async () => {
     const iot = new MemoryIot();
-    const s = await runCreate(createReq(5), io(iot));
+    const s = await runCreate(await createReq(5), io(iot));
     expect(s).toMatchObject({ succeeded: 5, failed: 0 });
     expect(iot.counts).toEqual({ things: 5, certs: 5, policies: 5 });
     const fleet = (await loadFleet(dir))!;
@@ -58,30 +70,30 @@ describe('create and clean against an in-memory control plane', () => {
     // compacted at the end
     expect(fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8')).toBe('');
 
-    const c = await runClean(cleanReq(), io(iot));
+    const c = await runClean(await cleanReq(), io(iot));
     expect(c).toMatchObject({ kind: 'cleaned', succeeded: 5, failed: 0, dirRemoved: true });
     expect(iot.empty).toBe(true);
     expect(fs.existsSync(dir)).toBe(false);
-    expect(await runClean(cleanReq(), io(iot))).toEqual({ kind: 'nothing', stateDir: dir });
+    expect(await runClean(await cleanReq(), io(iot))).toEqual({ kind: 'nothing', stateDir: dir });
   });
 
   it('calls the control plane in AWS order', async () => {
     const iot = new MemoryIot();
-    await runCreate(createReq(1), io(iot));
+    await runCreate(await createReq(1), io(iot));
     expect(iot.calls).toEqual(['CreateKeysAndCertificate', 'CreateThing', 'AttachThingPrincipal', 'CreatePolicy', 'AttachPolicy']);
     iot.calls.length = 0;
-    await runClean(cleanReq(), io(iot));
+    await runClean(await cleanReq(), io(iot));
     expect(iot.calls).toEqual(['DetachPolicy', 'DeletePolicy', 'UpdateCertificate', 'DetachThingPrincipal', 'DeleteCertificate', 'DeleteThing']);
   });
 
   it('refuses to create over an existing fleet without --add, and grows it with --add', async () => {
     const iot = new MemoryIot();
-    await runCreate(createReq(2), io(iot));
+    await runCreate(await createReq(2), io(iot));
     const calls = iot.calls.length;
-    await expect(runCreate(createReq(3), io(iot))).rejects.toThrow(/already holds a fleet of 2 things .*--add.*elf clean/);
+    await expect(runCreate(await createReq(3), io(iot))).rejects.toThrow(/already holds a fleet of 2 things .*--add.*elf clean/);
     expect(iot.calls.length).toBe(calls);
-    await expect(runCreate(createReq(1, { add: true, prefix: 'other_' }), io(iot))).rejects.toThrow(/--prefix other_ differs/);
-    const s = await runCreate(createReq(2, { add: true }), io(iot));
+    await expect(runCreate(await createReq(1, { add: true, prefix: 'other_' }), io(iot))).rejects.toThrow(/--prefix other_ differs/);
+    const s = await runCreate(await createReq(2, { add: true }), io(iot));
     expect(s.succeeded).toBe(2);
     expect((await loadFleet(dir))!.things.map((t) => t.name)).toEqual(['thing_0', 'thing_1', 'thing_2', 'thing_3']);
     expect(iot.counts).toEqual({ things: 4, certs: 4, policies: 4 });
@@ -89,11 +101,11 @@ describe('create and clean against an in-memory control plane', () => {
 
   it('retries throttling, 5xx and eventual consistency: 20% faults → nothing fails, clean leaves nothing', async () => {
     const iot = new MemoryIot({ faultRate: 0.2, detachLag: 4 });
-    const s = await runCreate(createReq(30, { concurrency: 8 }), io(iot));
+    const s = await runCreate(await createReq(30, { concurrency: 8 }), io(iot));
     expect(s).toMatchObject({ succeeded: 30, failed: 0 });
     expect(iot.faults).toBeGreaterThan(10);
     expect(s.stats.retries).toBeGreaterThanOrEqual(iot.faults);
-    const c = await runClean(cleanReq({ concurrency: 8 }), io(iot));
+    const c = await runClean(await cleanReq({ concurrency: 8 }), io(iot));
     expect(c).toMatchObject({ kind: 'cleaned', succeeded: 30, failed: 0 });
     expect(iot.empty).toBe(true);
   });
@@ -104,14 +116,14 @@ describe('create and clean against an in-memory control plane', () => {
         if (op === 'CreatePolicy') throw new ApiError('AccessDeniedException', 403, 'User: arn:aws:iam::123456789012:user/x is not authorized to perform: iot:CreatePolicy');
       },
     });
-    const s = await runCreate(createReq(6, { concurrency: 2 }), io(iot));
+    const s = await runCreate(await createReq(6, { concurrency: 2 }), io(iot));
     expect(s.fatal?.message).toMatch(/^access denied: these credentials may not call iot:CreatePolicy .*IAM policy for elf/);
     expect(s.fatal?.message).not.toContain('\n');
     expect(s.succeeded).toBe(0);
     expect(iot.certs.size).toBeLessThanOrEqual(2);
     const fleet = (await loadFleet(dir))!;
     expect(fleet.things.length).toBe(iot.certs.size);
-    const c = await runClean(cleanReq(), io(iot));
+    const c = await runClean(await cleanReq(), io(iot));
     expect(c).toMatchObject({ kind: 'cleaned', failed: 0 });
     expect(iot.empty).toBe(true);
   });
@@ -120,11 +132,11 @@ describe('create and clean against an in-memory control plane', () => {
     const iot = new MemoryIot();
     await iot.api().createThing('thing_1', { owner: 'someone-else' });
     await iot.api().createPolicy('elf-thing_2', '{"Version":"2012-10-17","Statement":[]}');
-    const s = await runCreate(createReq(3), io(iot));
+    const s = await runCreate(await createReq(3), io(iot));
     expect(s).toMatchObject({ succeeded: 1, failed: 2 });
     expect(s.errors.join('\n')).toMatch(/thing_1: thing thing_1 already exists .* not made by this fleet/);
     expect(s.errors.join('\n')).toMatch(/thing_2: policy elf-thing_2 already exists with another document/);
-    await runClean(cleanReq(), io(iot));
+    await runClean(await cleanReq(), io(iot));
     expect([...iot.things.keys()]).toEqual(['thing_1']);
     expect([...iot.policies.keys()]).toEqual(['elf-thing_2']);
     expect(iot.certs.size).toBe(0);
@@ -146,15 +158,15 @@ describe('create and clean against an in-memory control plane', () => {
       iot = new MemoryIot({ hook });
       if (phase === 'clean') {
         iot = new MemoryIot();
-        await runCreate(createReq(4, { concurrency: 2 }), io(iot));
+        await runCreate(await createReq(4, { concurrency: 2 }), io(iot));
         const snap = iot.snapshot({ hook });
         iot = snap;
-        await runClean(cleanReq({ concurrency: 2 }), io(iot));
+        await runClean(await cleanReq({ concurrency: 2 }), io(iot));
       } else {
-        await runCreate(createReq(4, { concurrency: 2 }), io(iot));
+        await runCreate(await createReq(4, { concurrency: 2 }), io(iot));
       }
       expect(image, `crash point ${k}`).toBeDefined();
-      const c = await runClean(cleanReq({ stateDir: image!.dir }), io(image!.iot));
+      const c = await runClean(await cleanReq({ at: image!.dir }), io(image!.iot));
       expect(c.kind === 'nothing' || (c.kind === 'cleaned' && c.failed === 0), JSON.stringify(c)).toBe(true);
       // including certificates whose CreateKeysAndCertificate answer was in flight (found by the orphan sweep)
       expect(image!.iot.counts, `${phase} crash before call ${k}`).toEqual({ things: 0, certs: 0, policies: 0 });
@@ -170,17 +182,17 @@ describe('create and clean against an in-memory control plane', () => {
 
   it('--only-local removes only local files; a damaged state is still removable that way', async () => {
     const iot = new MemoryIot();
-    await runCreate(createReq(2), io(iot));
-    const r = await runClean(cleanReq({ onlyLocal: true }), io(iot));
+    await runCreate(await createReq(2), io(iot));
+    const r = await cleanLocalOnly(dir);
     expect(r).toMatchObject({ kind: 'local-only', things: 2, leftInControlPlane: 2, dirRemoved: true });
     expect(iot.counts).toEqual({ things: 2, certs: 2, policies: 2 });
     expect(fs.existsSync(dir)).toBe(false);
 
-    await runCreate(createReq(1), io(new MemoryIot()));
+    await runCreate(await createReq(1), io(new MemoryIot()));
     fs.writeFileSync(path.join(dir, 'things.json'), '{"version":1,"target":');
-    await expect(runClean(cleanReq(), io(iot))).rejects.toThrow(/things.json is corrupted .*elf clean --only-local/);
-    await expect(runCreate(createReq(1), io(iot))).rejects.toThrow(/things.json is corrupted/);
-    const r2 = await runClean(cleanReq({ onlyLocal: true }), io(iot));
+    // clean and create read it at the edge (Fleet.open), before any call
+    await expect(Fleet.open(dir)).rejects.toThrow(/things.json is corrupted .*elf clean --only-local/);
+    const r2 = await cleanLocalOnly(dir);
     expect(r2).toMatchObject({ kind: 'local-only' });
     expect(fs.existsSync(path.join(dir, 'thing_0.prv'))).toBe(false);
   });
@@ -193,7 +205,7 @@ describe('disk faults during create', () => {
     try {
       dir = path.join(mnt.dir, 'misc');
       const iot = new MemoryIot();
-      const s = await runCreate(createReq(60, { concurrency: 4 }), io(iot, { reserveBytes: 32 * 1024 })).catch((e: Error) => e);
+      const s = await runCreate(await createReq(60, { concurrency: 4 }), io(iot, { reserveBytes: 32 * 1024 })).catch((e: Error) => e);
       // either the summary carries the fatal error, or the final compaction hit the full disk
       const message = s instanceof Error ? s.message : s.fatal?.message;
       expect(message).toMatch(/disk full \(ENOSPC\)/);
@@ -203,7 +215,7 @@ describe('disk faults during create', () => {
       const fleet = (await loadFleet(dir))!;
       // every certificate the control plane made is in the state
       expect(new Set(fleet.things.map((t) => t.certificateId).filter(Boolean))).toEqual(new Set(iot.certs.keys()));
-      const c = await runClean(cleanReq(), io(iot));
+      const c = await runClean(await cleanReq(), io(iot));
       expect(c).toMatchObject({ kind: 'cleaned', failed: 0 });
       expect(iot.empty).toBe(true);
     } finally {
@@ -226,7 +238,7 @@ describe('certificates of CreateKeysAndCertificate calls cut short', () => {
         }
       },
     });
-    await runCreate(createReq(1, { concurrency: 1 }), { ...awsIo, api: () => hooked.api() });
+    await runCreate(await createReq(1, { concurrency: 1, target: AWS }), { ...awsIo, api: () => hooked.api() });
     // rewrite the image's journal as if the certificate's answer had never arrived
     const j = path.join(crashDir, 'journal.ndjson');
     const lines = fs.readFileSync(j, 'utf8').split('\n').filter((l) => l && !l.includes('"certificateId"') && !l.includes('"files"') && !l.includes('"thingRequested"'));
@@ -235,7 +247,7 @@ describe('certificates of CreateKeysAndCertificate calls cut short', () => {
     for (const [k, v] of image!.certs) iot.certs.set(k, v);
     return crashDir;
   }
-  const awsIo = (iot: MemoryIot): CreateIo => ({ log, clock: fastClock, api: () => iot.api(), resolve: { probe: async () => ({ kind: 'other' }), chain: async () => ({ found: true, region: 'us-east-1' }) } });
+  const awsIo = (iot: MemoryIot): CreateIo => ({ log, clock: fastClock, api: () => iot.api() });
 
   it('in AWS: reports them and keeps the record; --sweep-orphans deletes them', async () => {
     const iot = new MemoryIot();
@@ -245,12 +257,12 @@ describe('certificates of CreateKeysAndCertificate calls cut short', () => {
     await iot.api().attachThingPrincipal('theirs', other.certificateArn);
     const crashDir = await crashedInCertCall(awsIo(iot), iot);
     expect(iot.certs.size).toBe(2);
-    const first = await runClean(cleanReq({ stateDir: crashDir, flags: {} }), awsIo(iot));
+    const first = await runClean(await cleanReq({ at: crashDir, target: AWS }), awsIo(iot));
     expect(first).toMatchObject({ kind: 'cleaned', failed: 1 });
     if (first.kind !== 'cleaned') throw new Error();
     expect(first.errors[0]).toMatch(/1 unrecorded, unattached certificates were created while elf was stopped .*thing_0.*--sweep-orphans/);
     expect(iot.certs.size).toBe(2);
-    const second = await runClean(cleanReq({ stateDir: crashDir, flags: {}, sweepOrphans: true }), awsIo(iot));
+    const second = await runClean(await cleanReq({ at: crashDir, target: AWS, sweepOrphans: true }), awsIo(iot));
     expect(second).toMatchObject({ kind: 'cleaned', failed: 0, succeeded: 1 });
     expect([...iot.certs.keys()]).toEqual([other.certificateId]);
     expect(fs.existsSync(crashDir)).toBe(false);
@@ -260,7 +272,7 @@ describe('certificates of CreateKeysAndCertificate calls cut short', () => {
     const iot = new MemoryIot();
     const stray = await iot.api().createKeysAndCertificate(); // unattached, same moment, not ours
     const crashDir = await crashedInCertCall(awsIo(iot), iot);
-    const r = await runClean(cleanReq({ stateDir: crashDir, flags: {}, sweepOrphans: true }), awsIo(iot));
+    const r = await runClean(await cleanReq({ at: crashDir, target: AWS, sweepOrphans: true }), awsIo(iot));
     if (r.kind !== 'cleaned') throw new Error(r.kind);
     expect(r.failed).toBe(1);
     expect(r.errors[0]).toMatch(/2 unrecorded, unattached certificates .*more than those calls could have made: none deleted/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideTarget, DEFAULT_STANDIN_URL, DUMMY_CREDENTIALS, resolveTarget, type DecideInput, type Probe, type StandInInfo } from '../../src/target.js';
+import { decideTarget, DEFAULT_STANDIN_URL, DUMMY_CREDENTIALS, resolveTarget, type DecideInput, type Probe, type StandInInfo } from '../../src/target/target.js';
 
 const info: StandInInfo = { standIn: 'elf', region: 'us-east-1', account: '000000000000', mqtt: { host: '127.0.0.1', port: 8883 }, caPem: 'PEM' };
 const standIn: Probe = { kind: 'stand-in', info };

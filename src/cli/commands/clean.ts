@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { ElfError } from '../../errors.js';
-import { createLogger } from '../../log.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
-import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+import { commandContext } from '../context.js';
+import { addConcurrencyOption, addTargetOptions, type TargetOptionValues } from '../options.js';
 
 interface CleanOptions extends TargetOptionValues {
   onlyLocal?: boolean;
@@ -21,8 +21,8 @@ export function cleanCommand(): Command {
   addTargetOptions(cmd);
   addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
   return cmd.action(async (opts: CleanOptions & { force?: boolean }) => {
-    const env = prepareEnvironment();
-    const log = createLogger();
+    const ctx = commandContext(opts);
+    const { log } = ctx;
     const ac = new AbortController();
     const onSigint = () => {
       if (ac.signal.aborted) process.exit(130);
@@ -31,11 +31,11 @@ export function cleanCommand(): Command {
     };
     process.on('SIGINT', onSigint);
     try {
-      const { runClean } = await import('../../provision/clean.js');
-      const result = await runClean(
-        { stateDir: opts.stateDir, onlyLocal: opts.onlyLocal === true || opts.force === true, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, flags: targetFlags(opts), env, pacing: opts.pacing },
-        { log, signal: ac.signal },
-      );
+      const { cleanLocalOnly, runClean } = await import('../../provision/clean.js');
+      const result =
+        opts.onlyLocal === true || opts.force === true
+          ? await cleanLocalOnly(ctx.stateDir)
+          : await runClean({ fleet: await ctx.fleet(), target: ctx.target, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, pacing: opts.pacing }, { log, signal: ac.signal });
       if (result.kind === 'nothing') {
         process.stdout.write(`nothing to clean in ${result.stateDir}\n`);
         return;

@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { ElfError } from '../../errors.js';
-import { createLogger } from '../../log.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
 import { integer, nonEmpty } from '../parse.js';
-import { addConcurrencyOption, addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+import { commandContext } from '../context.js';
+import { addConcurrencyOption, addTargetOptions, type TargetOptionValues } from '../options.js';
 
 interface CreateOptions extends TargetOptionValues {
   add?: boolean;
@@ -24,8 +24,8 @@ export function createCommand(): Command {
   addTargetOptions(cmd);
   addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
   return cmd.action(async (count: number, opts: CreateOptions) => {
-    const env = prepareEnvironment();
-    const log = createLogger();
+    const ctx = commandContext(opts);
+    const { log } = ctx;
     const ac = new AbortController();
     const onSigint = () => {
       if (ac.signal.aborted) process.exit(130);
@@ -36,6 +36,7 @@ export function createCommand(): Command {
     try {
       // loaded on use: the AWS SDK is heavy, and `elf --help` or `elf send` need none of it
       const { runCreate } = await import('../../provision/create.js');
+      const fleet = await ctx.fleet();
       const summary = await runCreate(
         {
           count,
@@ -43,9 +44,8 @@ export function createCommand(): Command {
           ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
           ...(opts.topicRoot !== undefined ? { topicRoot: opts.topicRoot } : {}),
           concurrency: opts.concurrency,
-          stateDir: opts.stateDir,
-          flags: targetFlags(opts),
-          env,
+          fleet,
+          target: ctx.target,
           pacing: opts.pacing,
         },
         { log, signal: ac.signal },

@@ -2,17 +2,17 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { MAX_CONNECTS_PER_SEC_PER_ACCOUNT, MAX_PAYLOAD_BYTES } from '../../aws/limits.js';
 import { ElfError, UsageError } from '../../errors.js';
-import { createLogger } from '../../log.js';
-import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
+import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
 import type { SendDeps, SendOptions } from '../../publish/run.js';
 import type { SendSummary } from '../../publish/summary.js';
 import type { SourceSpec } from '../../publish/workers/protocol.js';
 import { autoWorkers } from '../../publish/workers/slices.js';
 import type { Source } from '../../source/types.js';
-import { finish, requireFleet } from '../device-run.js';
+import { commandContext } from '../context.js';
+import { checkCaFile, finish, mqttTarget } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
-import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
@@ -92,8 +92,8 @@ export function sendCommand(): Command {
     .option('--json', 'print the summary as JSON on stdout');
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendFlags & { file?: string; rootCert?: string }) => {
-    const env = prepareEnvironment();
-    const log = createLogger();
+    const ctx = commandContext(raw);
+    const { log } = ctx;
     if (raw.file !== undefined && raw.jsonMessage !== undefined && raw.file !== raw.jsonMessage) throw new UsageError('--file is an alias of --json-message: give one of them');
     if (raw.rootCert !== undefined && raw.caFile !== undefined && raw.rootCert !== raw.caFile) throw new UsageError('--root-cert is an alias of --ca-file: give one of them');
     const file = raw.jsonMessage ?? raw.file;
@@ -104,15 +104,10 @@ export function sendCommand(): Command {
     const maxPayload = raw.maxPayload ?? DEFAULT_MAX_PAYLOAD;
 
     // everything that can be checked on disk is checked before any connection is made
-    const fleet = await requireFleet(raw.stateDir);
-    const { devices, incomplete } = selectDevices(fleet, raw.stateDir, raw.things);
+    const fleet = await ctx.fleet();
+    const { devices, incomplete } = selectDevices(fleet, raw.things);
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
-    if (caFile !== undefined) {
-      const { access } = await import('node:fs/promises');
-      await access(caFile).catch(() => {
-        throw new UsageError(`--ca-file ${caFile}: no such file or not readable`);
-      });
-    }
+    await checkCaFile(caFile);
     const sourceSpec: SourceSpec = file === undefined ? { kind: 'message', text: message ?? DEFAULT_MESSAGE } : { kind: 'file', path: file, format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
     const source = await (async (): Promise<Source> => {
       const src = await import('../../source/index.js');
@@ -123,11 +118,7 @@ export function sendCommand(): Command {
     })();
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
 
-    const { resolveMqttTarget } = await import('../../publish/mqtt-target.js');
-    const mqtt = await resolveMqttTarget(
-      { fleet, stateDir: raw.stateDir, flags: targetFlags(raw), env, ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) },
-      { logger: log },
-    );
+    const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
     process.once('exit', mqtt.cleanup);
 
     // from here on connections exist: the process ends through finish()

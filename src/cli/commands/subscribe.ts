@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
-import { createLogger } from '../../log.js';
-import { parseMqttEndpoint, type MqttEndpoint } from '../../publish/endpoint.js';
+import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
 import type { SubscribeResult } from '../../publish/subscribe.js';
-import { finish, requireFleet } from '../device-run.js';
+import { commandContext } from '../context.js';
+import { checkCaFile, finish, mqttTarget } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
-import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
 interface SubscribeFlags extends TargetOptionValues {
   thing?: string;
@@ -43,30 +43,22 @@ export function subscribeCommand(): Command {
     .addOption(new Option('--root-cert <file>', 'alias of --ca-file').argParser(nonEmpty('--root-cert')).hideHelp());
   addTargetOptions(cmd);
   return cmd.action(async (raw: SubscribeFlags) => {
-    const env = prepareEnvironment();
-    const log = createLogger();
+    const ctx = commandContext(raw);
+    const { log } = ctx;
     if (raw.rootCert !== undefined && raw.caFile !== undefined && raw.rootCert !== raw.caFile) throw new UsageError('--root-cert is an alias of --ca-file: give one of them');
     const caFile = raw.caFile ?? raw.rootCert;
-    const fleet = await requireFleet(raw.stateDir);
-    const { devices } = selectDevices(fleet, raw.stateDir, raw.thing !== undefined ? { names: [raw.thing] } : undefined, '--thing');
+    const fleet = await ctx.fleet();
+    const { devices } = selectDevices(fleet, raw.thing !== undefined ? { names: [raw.thing] } : undefined, '--thing');
     const device = devices[devices.length - 1]!;
-    if (caFile !== undefined) {
-      const { access } = await import('node:fs/promises');
-      await access(caFile).catch(() => {
-        throw new UsageError(`--ca-file ${caFile}: no such file or not readable`);
-      });
-    }
+    await checkCaFile(caFile);
     // --expect alone: stop as soon as the expectation is met
     const count = raw.count ?? (raw.expect !== undefined && raw.duration === undefined ? raw.expect : undefined);
     if (raw.expect === 0 && raw.count === undefined && raw.duration === undefined) throw new UsageError('--expect 0 needs --duration (how long to listen)');
 
-    const { resolveMqttTarget } = await import('../../publish/mqtt-target.js');
-    const mqtt = await resolveMqttTarget(
-      { fleet, stateDir: raw.stateDir, flags: targetFlags(raw), env, ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) },
-      { logger: log },
-    );
+    const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
     process.once('exit', mqtt.cleanup);
-    const filter = raw.topic ?? (mqtt.awsSemantics ? defaultFilters(fleet.topicRoot) : `${fleet.topicRoot}/#`);
+    const { topicRoot } = fleet.requireThings();
+    const filter = raw.topic ?? (mqtt.awsSemantics ? defaultFilters(topicRoot) : `${topicRoot}/#`);
 
     const ac = new AbortController();
     const onSignal = () => {

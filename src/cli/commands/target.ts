@@ -1,9 +1,6 @@
-import path from 'node:path';
 import { Command } from 'commander';
-import { createLogger } from '../../log.js';
-import { loadFleet } from '../../fleet/store.js';
-import { resolveTarget } from '../../target.js';
-import { addTargetOptions, prepareEnvironment, targetFlags, type TargetOptionValues } from '../options.js';
+import { commandContext } from '../context.js';
+import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
 /**
  * `elf target`: says where create/send/clean would go (AWS, the local stand-in, or another endpoint)
@@ -14,13 +11,7 @@ export function targetCommand(): Command {
   const cmd = new Command('target').description('print where elf would provision and stream (AWS, the local stand-in, or an endpoint); changes nothing');
   addTargetOptions(cmd);
   return cmd.action(async (opts: TargetOptionValues) => {
-    const env = prepareEnvironment();
-    const log = createLogger();
-    const fleet = await loadFleet(opts.stateDir);
-    const target = await resolveTarget(
-      { flags: targetFlags(opts), env, ...(fleet ? { recorded: fleet.target, recordedFrom: path.join(opts.stateDir, 'things.json') } : {}) },
-      { notify: (level, message) => log[level](message) },
-    );
+    const target = await commandContext(opts).target();
     const kind = target.local ? 'local' : target.endpointUrl ? 'endpoint' : 'aws';
     process.stdout.write(`${kind} region=${target.region}${target.endpointUrl ? ` endpoint=${target.endpointUrl}` : ''}\n`);
   });

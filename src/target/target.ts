@@ -1,5 +1,5 @@
-import { ElfError } from './errors.js';
-import type { FleetTarget } from './fleet/types.js';
+import { ElfError } from '../errors.js';
+import type { FleetTarget } from '../fleet/types.js';
 
 /**
  * Where elf provisions: AWS (region + the standard credential chain), another endpoint

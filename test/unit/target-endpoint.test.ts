@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMqttEndpoint } from '../../src/publish/endpoint.js';
+import { parseMqttEndpoint } from '../../src/target/endpoint.js';
 
 describe('parseMqttEndpoint', () => {
   it('takes host, host:port and [v6]:port', () => {
