@@ -14,6 +14,7 @@ export type ApiErrorName =
   | 'VersionConflictException'
   | 'LimitExceededException'
   | 'MalformedPolicyException'
+  | 'SqlParseException'
   | 'ServiceUnavailableException'
   | 'InternalFailureException'
   | 'SerializationException'
@@ -32,6 +33,7 @@ export const API_ERROR_STATUS: Record<ApiErrorName, number> = {
   VersionConflictException: 409,
   LimitExceededException: 410,
   MalformedPolicyException: 400,
+  SqlParseException: 400,
   ServiceUnavailableException: 503,
   InternalFailureException: 500,
   // not in the IoT model: generic AWS protocol-level errors

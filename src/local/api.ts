@@ -4,6 +4,7 @@ import { ApiError, invalid, type ApiErrorName } from './api-error.js';
 import type { CertificateAuthority, IssuedCertificate } from './ca.js';
 import type { FaultInjector } from './faults.js';
 import type { Registry } from './registry.js';
+import type { TopicRules } from './rules/topic-rules.js';
 import type { TokenBuckets } from './throttle.js';
 
 /**
@@ -44,6 +45,8 @@ export interface ApiOptions {
   keyPool?: () => { ready: number; size: number };
   throttle?: TokenBuckets;
   faults?: FaultInjector;
+  /** topic rules and how to persist them (awaited after every change, before the answer) */
+  rules?: { rules: TopicRules; save: () => Promise<void>; stats?: () => unknown };
 }
 
 interface Ctx {
@@ -127,6 +130,7 @@ export class ControlPlaneApi {
       run,
     });
     return [
+      ...this.ruleRoutes(r),
       r('CreateThing', 'POST', '/things/{thingName}', true, (c) => {
         const payload = c.body.attributePayload;
         if (payload !== undefined && (typeof payload !== 'object' || payload === null || Array.isArray(payload))) throw invalid('attributePayload must be an object');
@@ -195,10 +199,30 @@ export class ControlPlaneApi {
         false,
         () => {
           const { host, mqttPort } = this.o.endpoint();
-          return { standIn: 'elf', region: reg.region, account: reg.account, mqtt: { host, port: mqttPort }, caPem: this.o.ca.certPem, keyPool: this.o.keyPool?.() };
+          return { standIn: 'elf', region: reg.region, account: reg.account, mqtt: { host, port: mqttPort }, caPem: this.o.ca.certPem, keyPool: this.o.keyPool?.(), rules: this.o.rules?.stats?.() };
         },
         false,
       ),
+    ];
+  }
+
+  /** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html and its siblings */
+  private ruleRoutes(r: (op: string, method: string, path: string, mutates: boolean, run: (c: Ctx) => unknown) => Route): Route[] {
+    const o = this.o.rules;
+    if (!o) return [];
+    const { rules, save } = o;
+    const change = (f: (c: Ctx) => void) => async (c: Ctx) => {
+      f(c);
+      await save();
+    };
+    return [
+      r('CreateTopicRule', 'POST', '/rules/{ruleName}', false, change((c) => rules.create(c.params.ruleName!, c.body, header(c.headers, 'x-amz-tagging')))),
+      r('GetTopicRule', 'GET', '/rules/{ruleName}', false, (c) => rules.get(c.params.ruleName!)),
+      r('ListTopicRules', 'GET', '/rules', false, (c) => rules.list({ topic: c.query.str('topic'), maxResults: c.query.int('maxResults'), nextToken: c.query.str('nextToken'), ruleDisabled: c.query.bool('ruleDisabled') })),
+      r('ReplaceTopicRule', 'PATCH', '/rules/{ruleName}', false, change((c) => rules.replace(c.params.ruleName!, c.body))),
+      r('DeleteTopicRule', 'DELETE', '/rules/{ruleName}', false, change((c) => rules.delete(c.params.ruleName!))),
+      r('EnableTopicRule', 'POST', '/rules/{ruleName}/enable', false, change((c) => rules.setDisabled(c.params.ruleName!, false))),
+      r('DisableTopicRule', 'POST', '/rules/{ruleName}/disable', false, change((c) => rules.setDisabled(c.params.ruleName!, true))),
     ];
   }
 

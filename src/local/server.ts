@@ -11,6 +11,7 @@ import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
+import { loadRuleService } from './rules/index.js';
 import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
@@ -165,6 +166,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   });
   // a pool asked for fills from the start; the default one from the first call (tests start many stand-ins)
   if (options.keyPoolSize !== undefined) keys.fill();
+  const rules = await loadRuleService({ stateDir, region: options.region, account: options.account, log });
   const api = new ControlPlaneApi({
     registry,
     ca,
@@ -174,6 +176,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     keyPool: () => ({ ready: keys.available, size: keyPoolSize }),
     throttle: options.throttle ? new TokenBuckets() : undefined,
     faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
+    rules: { rules: rules.rules, save: () => rules.save(), stats: () => rules.stats() },
   });
   const http = createControlPlaneServer(api, log);
   const port = await listen(http, options.port, options.host).catch(async (e: unknown) => {
@@ -193,6 +196,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     throw stateDirFailure(e, stateDir);
   }
   mqttPort = broker.port;
+  rules.attach(broker);
 
   const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
   let closing: Promise<void> | undefined;
@@ -220,6 +224,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
           http.closeIdleConnections();
         });
         await broker.close();
+        await rules.close();
         await writer.idle();
         try {
           await writer.save();
