@@ -23,6 +23,25 @@ export const MQTT_LIMITS = {
   maxSubscriptionsPerConnection: MAX_SUBSCRIPTIONS_PER_CONNECTION,
 } as const;
 
+/**
+ * AWS IoT Core's MQTT 5 numbers, from https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html
+ * ("MQTT 5 properties", "Topic aliases", "Message expiry") and
+ * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits.
+ */
+export const MQTT5_LIMITS = {
+  /** Topic Alias Maximum in CONNACK: "default limit 8" (mqtt.html#mqtt5-topic-alias) */
+  topicAliasMaximum: 8,
+  /** Receive Maximum: 100 unacknowledged inbound QoS 1 publishes per connection (quota "in-flight" messages) */
+  receiveMaximum: 100,
+  /** Session Expiry Interval: at most 1 hour by default per account; a longer request is lowered (mqtt.html#mqtt-persistent-sessions) */
+  maxSessionExpirySeconds: 3600,
+  /** Message Expiry Interval: "minimum 1 s", "maximum 604,800 s (7 days)" (mqtt.html#mqtt5-message-expiry) */
+  minMessageExpirySeconds: 1,
+  maxMessageExpirySeconds: 604_800,
+  /** keep-alive above this (or 0) is lowered to it: the client is told with Server Keep Alive (iot-core.html#message-broker-limits) */
+  maxKeepAliveSeconds: 1200,
+} as const;
+
 export type Check = { ok: true } | { ok: false; reason: string };
 
 const OK: Check = { ok: true };

@@ -81,7 +81,7 @@ export function sendCommand(): Command {
     .option('--partition', 'deal the lines out: each line is sent once, by one thing (line i by thing i mod N)')
     .addOption(new Option('--add-timestamp [field]', 'add an ISO-8601 timestamp to each JSON object (field default "timestamp")').argParser(fieldName('--add-timestamp')))
     .addOption(new Option('--add-thing-name [field]', "add the thing's name to each JSON object (field default \"thing\")").argParser(fieldName('--add-thing-name')))
-    .addOption(new Option('--protocol <version>', 'MQTT version (the stand-in speaks 3.1.1 only)').choices(['3.1.1', '5']).default('3.1.1'))
+    .addOption(new Option('--protocol <version>', 'MQTT version').choices(['3.1.1', '5']).default('3.1.1'))
     .addOption(new Option('--mqtt-endpoint <host[:port]>', 'broker to connect to (default: DescribeEndpoint of the fleet\'s target; port 8883)').argParser((v) => parseMqttEndpoint(v)))
     .addOption(new Option('--ca-file <file>', 'trusted CA (PEM) for the broker (default: the system trust store, or the stand-in\'s CA)').argParser(nonEmpty('--ca-file')))
     .addOption(new Option('--root-cert <file>', 'alias of --ca-file').argParser(nonEmpty('--root-cert')).hideHelp())

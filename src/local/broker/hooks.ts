@@ -1,15 +1,20 @@
-import type { AedesOptions, AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
+import type { EventEmitter } from 'node:events';
+import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from '../../log.js';
 import type { BrokerAuthority } from '../authority.js';
-import { clampKeepAlive, MQTT_LIMITS } from '../topics.js';
-import type { Authorizer } from './authorize.js';
+import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS } from '../topics.js';
+import type { Authorizer, Denial } from './authorize.js';
+import { answeredInPuback, answeredInSuback, connackReturnCode, disconnectCode } from './reasons.js';
 import type { Sessions } from './sessions.js';
 
 /**
  * aedes's hooks, one per packet it asks about, each asking authorize.ts and answering the way AWS IoT
- * Core does on MQTT 3.1.1 (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html): a refused
- * CONNECT, PUBLISH or SUBSCRIBE closes the connection, a refused Receive drops the message silently,
- * QoS 2 subscriptions are granted QoS 1, keep-alive is clamped to 30–1200 s.
+ * Core does (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html):
+ * - MQTT 3.1.1: a refused CONNECT, PUBLISH or SUBSCRIBE closes the connection (no CONNACK for a CONNECT);
+ * - MQTT 5: a refused CONNECT gets a CONNACK with its reason code, a refused PUBLISH or SUBSCRIBE what
+ *   reasons.ts says (PUBACK / SUBACK 0x87, or a DISCONNECT with the reason);
+ * - both: a refused Receive drops the message silently; QoS 2 subscriptions are granted QoS 1;
+ *   keep-alive is held to 30–1200 s.
  */
 
 /** The error aedes is handed for a refusal: expected, logged at info where it happens, not again. */
@@ -20,11 +25,38 @@ export function heldFilters(client: Client): string[] {
   return Object.keys((client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {});
 }
 
+/**
+ * AWS grants at most QoS 1. aedes 2.0.0-beta.1 puts in the SUBACK the QoS a SUBSCRIBE asked for even
+ * when authorizeSubscribe grants less (it then delivers at the lower one), so requests for QoS 2 are
+ * lowered as each SUBSCRIBE is parsed, before aedes reads them.
+ */
+export function grantAtMostQos1(client: Client): void {
+  const parser = (client as unknown as { _parser?: EventEmitter })._parser;
+  parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: { qos: number }[] }) => {
+    if (packet.cmd !== 'subscribe') return;
+    for (const sub of packet.subscriptions ?? []) if (sub.qos > 1) sub.qos = 1;
+  });
+}
+
+const isV5 = (client: Client | null): boolean => client?.version === 5;
+
+/** End an MQTT 5 connection with a DISCONNECT naming the refusal. */
+function disconnectFor(client: Client, denial: Denial): void {
+  client.disconnect({ reasonCode: disconnectCode(denial.kind), properties: { reasonString: denial.reason.slice(0, 200) } });
+}
+
 export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, authorizer: Authorizer, log: Logger): Partial<AedesOptions> {
+  /** MQTT 5 CONNECTs whose decision waits for `authenticate` (after aedes has assigned a missing client id). */
+  const pendingV5 = new WeakMap<Client, ConnectPacket>();
+
   return {
     // a CONNECT must arrive soon after the handshake
     connectTimeout: 10_000,
     maxClientsIdLength: MQTT_LIMITS.maxClientIdBytes,
+    keepaliveLimit: MQTT5_LIMITS.maxKeepAliveSeconds,
+    topicAliasMaximum: MQTT5_LIMITS.topicAliasMaximum,
+    receiveMaximum: MQTT5_LIMITS.receiveMaximum,
+    sessionExpiryIntervalLimit: MQTT5_LIMITS.maxSessionExpirySeconds,
 
     preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void) {
       const s = sessions.of(client);
@@ -37,26 +69,45 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
       if (!s) return refuse('no accepted certificate');
       const cert = authority.certificate(s.certificateId);
       if (!cert || cert.status !== 'ACTIVE') return refuse(`certificate is ${cert ? cert.status : 'not registered'}`);
+      if (packet.protocolVersion === 5) {
+        // 0 or above 1200 is lowered by aedes with Server Keep Alive (keepaliveLimit); 1–29 becomes 30 here
+        if ((packet.keepalive ?? 0) > 0 && (packet.keepalive ?? 0) < 30) packet.keepalive = 30;
+        pendingV5.set(client, packet);
+        return done(null, true);
+      }
       const denied = authorizer.connect(s, clientId, packet.will);
       if (denied) return refuse(denied.reason);
       packet.keepalive = clampKeepAlive(packet.keepalive ?? 0);
       done(null, true);
     },
 
-    // any username: the device SDK sends "?SDK=…" metrics usernames; identity is the certificate
-    authenticate(_client, _username, _password, done) {
-      done(null, true);
+    // MQTT 5 connections are decided here, where a refusal still gets a CONNACK with a reason code; any
+    // username: the device SDK sends "?SDK=…" metrics usernames, and identity is the certificate
+    authenticate(client, _username, _password, done) {
+      const packet = pendingV5.get(client);
+      if (!packet) return done(null, true);
+      pendingV5.delete(client);
+      const s = sessions.of(client);
+      const denied: Denial | undefined = s ? authorizer.connect(s, client.id, packet.will) : { kind: 'not-authorized', reason: 'no accepted certificate' };
+      if (!denied) return done(null, true);
+      log.info({ clientId: client.id, certificateId: s?.certificateId }, `connection refused: ${denied.reason}`);
+      const err = Object.assign(new Refusal(denied.reason), { returnCode: connackReturnCode(denied.kind) }) as AuthenticateError;
+      done(err, false);
     },
 
     authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
       const s = sessions.of(client);
-      if (!s) return done(new Refusal('no session'));
+      if (!client || !s) return done(new Refusal('no session'));
       const denied = authorizer.publish(s, packet);
-      if (denied) {
-        log.info({ clientId: client?.id, topic: packet.topic.slice(0, 300) }, `publish refused, closing the connection: ${denied.reason}`);
-        return done(new Refusal(denied.reason));
+      if (!denied) {
+        if (isV5(client)) clampMessageExpiry(packet);
+        return done(null);
       }
-      done(null);
+      const v5InAck = isV5(client) && answeredInPuback(denied.kind, packet.qos);
+      log.info({ clientId: client.id, topic: packet.topic.slice(0, 300) }, `publish refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
+      // MQTT 5: aedes answers a refused QoS 1 publish with PUBACK 0x87 and keeps the connection
+      if (isV5(client) && !v5InAck) disconnectFor(client, denied);
+      done(new Refusal(denied.reason));
     },
 
     authorizeSubscribe(client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void) {
@@ -64,10 +115,14 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
       if (!s) return done(new Refusal('no session'));
       const denied = authorizer.subscribe(s, sub.topic, heldFilters(client));
       if (denied) {
-        log.info({ clientId: client.id, filter: sub.topic.slice(0, 300) }, `subscribe refused, closing the connection: ${denied.reason}`);
+        const v5InAck = isV5(client) && answeredInSuback(denied.kind);
+        log.info({ clientId: client.id, filter: sub.topic.slice(0, 300) }, `subscribe refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
+        // MQTT 5: a null subscription is answered with SUBACK 0x87 for that filter
+        if (v5InAck) return done(null, null);
+        if (isV5(client)) disconnectFor(client, denied);
         return done(new Refusal(denied.reason));
       }
-      // AWS supports QoS 0 and 1; grant at most 1 (MQTT 3.1.1 §3.9.3 lets the server grant less)
+      // AWS supports QoS 0 and 1; grant at most 1 (MQTT 3.1.1 §3.9.3 and MQTT 5 §3.9.3 let the server grant less)
       done(null, sub.qos > 1 ? { ...sub, qos: 1 } : sub);
     },
 
@@ -76,4 +131,11 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
       return s && authorizer.receive(s, packet.topic, heldFilters(client)) ? packet : null;
     },
   };
+}
+
+/** AWS raises a Message Expiry Interval below 1 s to 1 s and lowers one above 7 days to 7 days. */
+function clampMessageExpiry(packet: PublishPacket): void {
+  const props = packet.properties;
+  if (props?.messageExpiryInterval === undefined) return;
+  props.messageExpiryInterval = Math.min(MQTT5_LIMITS.maxMessageExpirySeconds, Math.max(MQTT5_LIMITS.minMessageExpirySeconds, props.messageExpiryInterval));
 }

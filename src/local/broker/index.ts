@@ -4,19 +4,19 @@ import type { BrokerAuthority } from '../authority.js';
 import { ShadowService } from '../shadow.js';
 import { Authorizer } from './authorize.js';
 import { BrokerEvents, type BrokerClient } from './events.js';
-import { aedesHooks, Refusal } from './hooks.js';
+import { aedesHooks, grantAtMostQos1, Refusal } from './hooks.js';
 import { startListeners } from './listeners.js';
 import { Sessions } from './sessions.js';
 import { shadowListener } from './shadow-topics.js';
 
 /**
- * The stand-in's MQTT broker: aedes (MQTT 3.1 / 3.1.1) behind TLS listeners that require a client
+ * The stand-in's MQTT broker: aedes (MQTT 3.1.1 and 5) behind TLS listeners that require a client
  * certificate from the stand-in's CA, with AWS IoT Core's rules (docs/aws-iot-facts.md:
  * #message-broker-limits, #mqtt-on-aws-iot-core, #policies, #device-shadow). The parts, one job each:
  * - listeners.ts: the TLS servers (mTLS, ALPN, 127.0.0.1 and ::1);
  * - sessions.ts: which certificate is on which connection; closing or re-checking them when the registry changes;
  * - authorize.ts: the connect / publish / subscribe / receive decisions (policies and AWS's limits);
- * - hooks.ts: aedes's hooks, answering each packet the way AWS does;
+ * - hooks.ts: aedes's hooks, answering each packet the way AWS does (reasons.ts: MQTT 5 reason codes);
  * - events.ts: the seams where the rest of the stand-in sees accepted publishes and client lifecycle;
  * - shadow-topics.ts: device shadows, as one listener of accepted publishes.
  */
@@ -87,7 +87,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
       log,
       onSecureConnection: (socket) => {
-        if (sessions.accept(socket)) broker.handle(socket);
+        if (sessions.accept(socket)) grantAtMostQos1(broker.handle(socket));
       },
     });
   } catch (e) {
@@ -95,7 +95,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     await new Promise<void>((r) => broker.close(() => r()));
     throw e;
   }
-  log.info({ hosts: listeners.hosts, port: listeners.port }, 'MQTT broker (MQTT 3.1.1 over mTLS) listening');
+  log.info({ hosts: listeners.hosts, port: listeners.port }, 'MQTT broker (MQTT 3.1.1 and 5 over mTLS) listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -141,7 +141,9 @@ function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log
   });
   broker.on('subscribe', (subs: Subscription[], client: Client) => {
     const c = who(client);
-    if (c) events.emit('subscribe', { client: c, filters: subs.map((s) => s.topic) });
+    // aedes reports refused filters too, with a failure code (0x80 and above) as their QoS
+    const granted = subs.filter((s) => s.qos < 0x80).map((s) => s.topic);
+    if (c && granted.length > 0) events.emit('subscribe', { client: c, filters: granted });
   });
   broker.on('unsubscribe', (filters: string[], client: Client) => {
     const c = who(client);

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+
+/**
+ * `elf send --protocol 5` against `elf local`: the device SDK's Mqtt5Client through the stand-in's broker,
+ * with the certificates and policies `elf create` made, received by a 3.1.1 subscriber (cross-version,
+ * as AWS IoT Core does). Refusals by policy are tested on the broker (broker-mqtt5.test.ts).
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+let work: string;
+let s: StandInProcess;
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'elf-e2e-mqtt5-'));
+  s = await startStandInProcess();
+}, 90_000);
+afterAll(async () => {
+  await s?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('elf send --protocol 5 against elf local', () => {
+  it('3 things × 10 lines at QoS 1: every message acknowledged and delivered byte-equal, in order', async () => {
+    const dir = path.join(work, 'fleet');
+    const created = await runCli(['create', '4', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
+    expect(created.exitCode, created.stderr).toBe(0);
+    try {
+      const lines = Array.from({ length: 10 }, (_, i) => `{"five": ${i},  "pad": "${'x'.repeat(i)}" }`);
+      const file = path.join(work, 'five.jsonl');
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      const sub = startCli(['subscribe', '--thing', 'thing_3', '--expect', '30', '--duration', '60', '--json', '--state-dir', dir], { cwd: work });
+      try {
+        await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
+        const sent = await runCli(
+          ['send', '--protocol', '5', '--things', 'thing_0,thing_1,thing_2', '--json-message', file, '--interval', '0.05', '--no-loop', '--append-thing-name', '--qos', '1', '--json', '--state-dir', dir],
+          { cwd: work },
+        );
+        expect(sent.exitCode, sent.stderr).toBe(0);
+        expect(JSON.parse(sent.stdout).totals).toMatchObject({ sent: 30, acked: 30, failed: 0, unacked: 0 });
+        await sub.waitFor(/(?:.*\n){30}/, { timeoutMs: 15_000 });
+      } finally {
+        sub.child.kill('SIGINT');
+      }
+      const r = await sub.done;
+      expect(r.exitCode, r.stderr).toBe(0);
+      const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; payload: string });
+      for (const thing of ['thing_0', 'thing_1', 'thing_2']) {
+        expect(got.filter((m) => m.topic === `elf/${thing}`).map((m) => m.payload)).toEqual(lines);
+      }
+    } finally {
+      const cleaned = await runCli(['clean', '--state-dir', dir], { cwd: work });
+      expect(cleaned.exitCode, cleaned.stderr).toBe(0);
+    }
+  }, 120_000);
+});
