@@ -12,6 +12,7 @@ import {
  * MQTT topic names, topic filters and client ids, checked and matched the way AWS IoT Core does
  * (docs/aws-iot-facts.md#message-broker-limits, #mqtt-on-aws-iot-core). Pure.
  */
+import { topicFilterMatches } from '../util/topic-filter.js';
 
 /** The broker limits the stand-in enforces (values and sources in aws/limits.ts). */
 export const MQTT_LIMITS = {
@@ -114,21 +115,11 @@ export function checkTopicFilter(filter: string): Check {
 }
 
 /**
- * Whether a (valid) filter matches a (valid) topic name. MQTT 3.1.1 §4.7 with AWS's deviation:
- * `sensor/#` matches `sensor/`, `sensor/x`, `sensor/x/y` but not `sensor` (topics.md). Filters that
- * start with a wildcard do not match topics that start with `$` (MQTT-4.7.2-1).
+ * Whether a (valid) filter matches a (valid) topic name as AWS IoT Core matches it: `sensor/#`
+ * matches `sensor/`, `sensor/x`, `sensor/x/y` but not `sensor` (util/topic-filter.ts has the rules).
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]!;
-    if (level === '#') return t.length > i; // at least one level (possibly empty) remains
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
+  return topicFilterMatches(filter, topic, 'aws');
 }
 
 /** AWS keep-alive rule (docs/aws-iot-facts.md#message-broker-limits): a client may ask for 30–1200 s; 0 or more than 1200 → 1200; 1–29 → 30. */

@@ -19,8 +19,8 @@ import { errorText } from './shared.js';
  *    thread-safe function (a libuv async handle) for the connection's life, and libuv walks every
  *    async handle of the loop on each wake-up: at 10,000 connections that walk was most of the main
  *    thread. Elf uses two of them (interrupted, resumed). The other four are left out: success and
- *    failure (elf waits on connect()'s own callback), any-message (subscriptions have their own
- *    callbacks) and closed, whose only other job in the SDK is to release the native connection
+ *    failure (elf waits on connect()'s own callback), any-message (only connections that
+ *    subscribe get it: onAnyMessage()) and closed, whose only other job in the SDK is to release the native connection
  *    after a disconnect: releaseAfterDisconnect() does that instead.
  */
 type NativePublish = (
@@ -93,6 +93,24 @@ export function newConnection(client: mqtt.MqttClient, config: mqtt.MqttConnecti
     return conn;
   } finally {
     Object.assign(binding, saved);
+  }
+}
+
+/** (topic, payload) of a message received; the binding passes the payload as an ArrayBuffer */
+type AnyMessage = (topic: string, payload: ArrayBuffer) => void;
+
+/**
+ * Gives every message the connection receives to `handler`; call it once, before the first connect
+ * (the CRT refuses it later). Elf does not use the CRT's per-subscription callbacks: its topic tree
+ * does not match a filter's `#` against the parent level (`elf/#` against `elf`, which MQTT 3.1.1
+ * §4.7.1.2 matches and mosquitto sends), and a second subscription to one filter replaces the first
+ * one's callback. Connections that never subscribe (`elf send`'s) go without it: publishOnly.
+ */
+export function onAnyMessage(conn: mqtt.MqttClientConnection, handler: AnyMessage): void {
+  if (leanConnections.has(conn)) {
+    (binding!.mqtt_client_connection_on_message as (handle: unknown, cb: AnyMessage) => void)(conn.native_handle(), handler);
+  } else {
+    conn.on('message', (topic, payload) => handler(topic, payload));
   }
 }
 

@@ -1,7 +1,8 @@
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
-import { crtPublish, newConnection, releaseAfterDisconnect } from './crt-binding.js';
+import { crtPublish, newConnection, onAnyMessage, releaseAfterDisconnect } from './crt-binding.js';
 import { Qos0Gate } from './qos0-gate.js';
+import { Subscriptions } from './subscriptions.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, sleep, withTimeout } from './shared.js';
 
 /**
@@ -19,6 +20,7 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   private closed = false;
   private attempt: Promise<boolean> | undefined;
   private readonly gate = new Qos0Gate();
+  private readonly subscriptions = new Subscriptions();
   /** QoS 0 publishes the gate holds back (at most the caller's window of them) */
   private readonly waiting: Array<{ topic: string; payload: string | Buffer; bytes: number; done: SendDone }> = [];
 
@@ -49,12 +51,15 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
       config.metrics = undefined;
     }
     this.conn = newConnection(client, config);
+    // the CRT takes the any-message callback only before the first connect
+    if (!opts.publishOnly) onAnyMessage(this.conn, (topic, payload) => this.subscriptions.dispatch(topic, Buffer.from(payload)));
     this.conn.on('interrupt', (error) => {
       this.connected = false;
       if (!this.closed) this.emit({ type: 'interrupted', error: errorText(error) });
     });
     this.conn.on('resume', (_rc, sessionPresent) => {
       this.connected = true;
+      if (!sessionPresent) this.subscriptions.subscribeAgain((filter, qos) => this.crtSubscribe(filter, qos));
       if (!this.closed) this.emit({ type: 'resumed', sessionPresent });
     });
     // 'error' must have a listener or the emitter throws; failures surface through the promises
@@ -103,8 +108,8 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   }
 
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
-    if (qos === 1) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, done);
     if (this.closed) return done('the connection is closed');
+    if (qos === 1) return crtPublish(this.conn, topic, payload, mqtt.QoS.AtLeastOnce, done);
     // QoS 0 goes through the gate (qos0-gate.ts): the CRT would queue without bound otherwise.
     // A string's length stands for its bytes (exact for ASCII; the gate's bounds are soft anyway).
     const bytes = topic.length + payload.length;
@@ -131,9 +136,20 @@ export class Mqtt311Connection extends ConnectionBase implements DeviceConnectio
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
-    const res = await this.conn.subscribe(filter, qos === 1 ? mqtt.QoS.AtLeastOnce : mqtt.QoS.AtMostOnce, (topic, payload) => {
-      onMessage(topic, Buffer.from(payload));
-    });
+    if (this.opts.publishOnly) throw new Error('this connection was made publish-only');
+    if (this.closed) throw new Error('the connection is closed');
+    this.subscriptions.add(filter, qos, onMessage);
+    try {
+      await this.crtSubscribe(filter, qos);
+    } catch (e) {
+      this.subscriptions.remove(filter, onMessage);
+      throw e;
+    }
+  }
+
+  private async crtSubscribe(filter: string, qos: QoS): Promise<void> {
+    // no per-subscription callback: every message goes through onAnyMessage (crt-binding.ts)
+    const res = await this.conn.subscribe(filter, qos === 1 ? mqtt.QoS.AtLeastOnce : mqtt.QoS.AtMostOnce);
     // 0x80 in the SUBACK is a refusal
     if ((res.qos as number) === 128) throw new Error(`the broker refused the subscription to ${filter}`);
   }

@@ -1,6 +1,7 @@
 import { io, iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { DEFAULT_SESSION_EXPIRY_SECONDS } from '../aws/limits.js';
 import type { ConnectionOptions, DeviceConnection, MessageHandler, QoS, SendDone } from './types.js';
+import { Subscriptions } from './subscriptions.js';
 import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, withTimeout } from './shared.js';
 
 /** Session kept by the broker across reconnects, so QoS 1 survives them (AWS's default expiry: 1 hour). */
@@ -20,7 +21,9 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
   private closed = false;
   private attempts = 0;
   private everConnected = false;
-  private readonly handlers: Array<{ filter: string; onMessage: MessageHandler }> = [];
+  private readonly subscriptions = new Subscriptions();
+  /** the broker takes Subscription Identifiers (CONNACK; AWS IoT Core does not, mosquitto does) */
+  private subscriptionIds = false;
 
   constructor(
     bootstrap: io.ClientBootstrap,
@@ -59,11 +62,13 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     this.client.on('error', () => {});
     this.client.on('connectionSuccess', (e) => {
       this.connected = true;
+      this.subscriptionIds = e.settings.subscriptionIdentifiersAvailable;
       if (this.closed) return;
       if (!this.everConnected) {
         this.everConnected = true;
         this.emit({ type: 'connected' });
       } else {
+        if (!e.connack.sessionPresent) this.subscriptions.subscribeAgain((filter, qos, id) => this.sendSubscribe(filter, qos, id));
         this.emit({ type: 'resumed', sessionPresent: e.connack.sessionPresent });
       }
     });
@@ -85,7 +90,7 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
           : typeof payload === 'string'
             ? Buffer.from(payload)
             : Buffer.from(payload instanceof ArrayBuffer ? payload : (payload as ArrayBufferView).buffer);
-      for (const h of this.handlers) h.onMessage(topic, buf);
+      this.subscriptions.dispatch(topic, buf, e.message.subscriptionIdentifiers);
     });
   }
 
@@ -122,6 +127,8 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
   }
 
   async publish(topic: string, payload: string | Buffer, qos: QoS): Promise<void> {
+    // the CRT's client must not be used after close(): a publish then never settles
+    if (this.closed) throw new Error('the connection is closed');
     const res = await this.client.publish({
       topicName: topic,
       payload,
@@ -139,12 +146,25 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
   }
 
   async subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void> {
-    this.handlers.push({ filter, onMessage });
-    const suback = await this.client.subscribe({
+    if (this.opts.publishOnly) throw new Error('this connection was made publish-only');
+    if (this.closed) throw new Error('the connection is closed');
+    const id = this.subscriptions.add(filter, qos, onMessage);
+    try {
+      const suback = await this.sendSubscribe(filter, qos, id);
+      const code = suback.reasonCodes[0] ?? 0;
+      if (code >= 128) throw new Error(`the broker refused the subscription to ${filter} (SUBACK reason ${code})`);
+    } catch (e) {
+      this.subscriptions.remove(filter, onMessage);
+      throw e;
+    }
+  }
+
+  private sendSubscribe(filter: string, qos: QoS, id: number): Promise<mqtt5.SubackPacket> {
+    return this.client.subscribe({
       subscriptions: [{ topicFilter: filter, qos: qos === 1 ? mqtt5.QoS.AtLeastOnce : mqtt5.QoS.AtMostOnce }],
+      // with an identifier, each copy of a message says which subscription it is for (subscriptions.ts)
+      ...(this.subscriptionIds ? { subscriptionIdentifier: id } : {}),
     });
-    const code = suback.reasonCodes[0] ?? 0;
-    if (code >= 128) throw new Error(`the broker refused the subscription to ${filter} (SUBACK reason ${code})`);
   }
 
   async close(timeoutMs = 5000): Promise<void> {
@@ -153,7 +173,8 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     this.connected = false;
     if (this.started) {
       const stopped = new Promise<void>((resolve) => this.client.once('stopped', () => resolve()));
-      this.client.stop();
+      // with a DISCONNECT (normal disconnection): without one the CRT just closes the socket
+      this.client.stop({ reasonCode: mqtt5.DisconnectReasonCode.NormalDisconnection });
       await withTimeout(stopped, timeoutMs, undefined);
     }
     this.client.close();

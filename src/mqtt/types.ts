@@ -32,6 +32,12 @@ export interface ConnectionOptions {
   reconnectMaxMs?: number;
   /** TCP connect timeout, default 10 s */
   connectTimeoutMs?: number;
+  /**
+   * true for a connection that never subscribes (`elf send`'s): MQTT 3.1.1 connections then go
+   * without the CRT's any-message callback, one libuv handle less per connection (crt-binding.ts),
+   * and subscribe() rejects. Default false.
+   */
+  publishOnly?: boolean;
 }
 
 export type ConnectionEvent =
@@ -73,6 +79,11 @@ export interface DeviceConnection {
    * tens of thousands of messages a second on one connection. `done` may be called synchronously.
    */
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void;
+  /**
+   * Subscribes; resolves at the SUBACK, rejects when the broker refused. Every message received is
+   * given to each handler whose filter matches its topic, exactly once, however the filters
+   * overlap (subscriptions.ts); a filter's `#` matches its parent level (MQTT 3.1.1 §4.7.1.2).
+   */
   subscribe(filter: string, qos: QoS, onMessage: MessageHandler): Promise<void>;
   /** Disconnects (bounded by timeoutMs, default 5 s) and releases native resources. Idempotent. */
   close(timeoutMs?: number): Promise<void>;

@@ -24,6 +24,8 @@ export function startThing(run: RunState, k: number, connector: Connector, hands
     keepAliveSeconds: opts.keepAliveSeconds,
     reconnectMinMs: opts.reconnectMinMs,
     reconnectMaxMs: opts.reconnectMaxMs,
+    // one native callback less per connection (src/mqtt/crt-binding.ts)
+    publishOnly: true,
   });
   run.conns[k] = conn;
   conn.on((e) => trackConnection(run, k, e));

@@ -100,6 +100,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     'log_dest stderr',
     'log_type error',
     'log_type warning',
+    // connections and disconnections: tests read them from `log`
+    'log_type notice',
     '',
   ].join('\n');
   const confFile = path.join(dir, 'mosquitto.conf');

@@ -3,6 +3,7 @@ import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import { describe, expect, it } from 'vitest';
 import { fastPublishAvailable, leanConnectionsAvailable, newConnection, releaseAfterDisconnect } from '../../src/mqtt/crt-binding.js';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../src/local/ca.js';
+import { createConnector } from '../../src/mqtt/index.js';
 
 type Binding = Record<string, (...a: unknown[]) => unknown>;
 const sdk = createRequire(import.meta.url).resolve('aws-iot-device-sdk-v2');
@@ -60,5 +61,20 @@ describe('crt-binding', () => {
     // the SDK's own connection is not elf's to release
     expect(() => releaseAfterDisconnect(own)).not.toThrow();
     (own as unknown as { close(): void }).close();
+  });
+
+  it('gives the any-message callback only to connections that may subscribe (elf send makes publish-only ones)', async () => {
+    const ca = await createCertificateAuthority('crt-binding test CA');
+    const device = await issueDeviceCertificate(ca);
+    const connector = createConnector();
+    const make = (publishOnly: boolean) =>
+      connector.create({ host: '127.0.0.1', port: 1, clientId: 'thing_0', cert: { pem: device.certPem }, key: { pem: device.privateKey }, publishOnly });
+    const native = (c: unknown) => (c as { conn: mqtt.MqttClientConnection }).conn;
+    const publishOnly = make(true);
+    const subscriber = make(false);
+    expect(handlerFree('mqtt_client_connection_on_message', native(publishOnly))).toBe(true);
+    expect(handlerFree('mqtt_client_connection_on_message', native(subscriber))).toBe(false);
+    await expect(publishOnly.subscribe('t', 1, () => {})).rejects.toThrow(/publish-only/);
+    await Promise.all([publishOnly.close(), subscriber.close()]);
   });
 });
