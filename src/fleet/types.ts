@@ -51,6 +51,12 @@ export interface FleetState {
   things: ThingRecord[];
   /** random id of this fleet, stored on each thing as attribute `elf_fleet` so elf only deletes what it made */
   fleetId?: string;
+  /** run id, stored on each thing as attribute `elf_run`: `elf clean --run-id` finds the run's things without local state */
+  runId?: string;
+  /** this state holds one shard of a fleet (`elf create N --shard i/n`) */
+  shard?: { index: number; count: number };
+  /** the whole fleet's size when this state holds one shard of it (for `--partition`) */
+  fleetSize?: number;
   /** elf created the state dir (so clean may remove it when empty) */
   createdStateDir?: boolean;
 }

@@ -5,6 +5,8 @@ import { ApiError, invalid, notFound } from './api-error.js';
 import { page, pageSize } from './page.js';
 import * as valid from './validate.js';
 
+const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
+
 /**
  * The stand-in's registry: things, certificates, policies and their attachments, with the state rules
  * of AWS IoT (docs/aws-iot-facts.md#state-rules-and-the-deletion-order). Pure state: no disk, no network; the clock and id source are
@@ -234,6 +236,10 @@ export class Registry implements BrokerAuthority {
     if (input.thingTypeName !== undefined) valid.thingTypeName(input.thingTypeName);
     if (input.billingGroupName !== undefined) valid.billingGroupName(input.billingGroupName);
     const attributes = valid.attributes(input.attributes);
+    // AWS: at most 3 attributes on a thing without a thing type (API_CreateThing.html, AttributePayload);
+    // the stand-in has no thing types
+    const count = Object.keys(attributes).length;
+    if (count > MAX_ATTRIBUTES_WITHOUT_TYPE) throw invalid(`A thing without a thing type can have at most ${MAX_ATTRIBUTES_WITHOUT_TYPE} attributes; ${count} were given`);
     const existing = this.things.get(name);
     if (existing) {
       // idempotent with the same configuration (model doc of CreateThing)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { ElfError, UsageError } from '../errors.js';
+import { newRunId, RUN_ATTRIBUTE, shardIndexes, type Shard } from '../fleet/shard.js';
 import { highestIndex } from '../fleet/state.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { diskError } from '../fleet/store.js';
@@ -41,6 +42,10 @@ export interface CreateRequest {
   target: () => Promise<ResolvedTarget>;
   /** pace calls at AWS's default API rates (default true) */
   pacing?: boolean;
+  /** stamped on every thing as attribute elf_run (default: the fleet's, or a fresh one) */
+  runId?: string;
+  /** make only this shard's things of a fleet of `count` (names keep their global index) */
+  shard?: Shard;
 }
 
 export interface CreateIo {
@@ -68,6 +73,8 @@ export interface RunSummary {
   fatal?: ElfError;
   interrupted: boolean;
   stats: { calls: number; retries: number; throttled: number };
+  /** create: the run id every thing carries (attribute elf_run); `elf clean --run-id` finds them by it */
+  runId?: string;
 }
 
 export function validatePrefix(prefix: string): string | undefined {
@@ -110,6 +117,11 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
     if (req.prefix !== undefined && req.prefix !== existing.prefix) throw new UsageError(`--prefix ${req.prefix} differs from the fleet's prefix "${existing.prefix}" in ${thingsFile}`);
     if (req.topicRoot !== undefined && req.topicRoot !== existing.topicRoot) throw new UsageError(`--topic-root ${req.topicRoot} differs from the fleet's topic root "${existing.topicRoot}" in ${thingsFile}`);
   }
+  if (req.shard && hasThings) throw new UsageError(`--shard makes one shard of a new fleet; ${stateDir} already holds one (\`elf clean\` it, or use another --state-dir)`);
+  if (req.runId !== undefined && hasThings && existing!.runId !== undefined && existing!.runId !== req.runId) {
+    throw new UsageError(`--run-id ${req.runId} differs from the fleet's run id "${existing!.runId}" in ${thingsFile}`);
+  }
+  const runId = (hasThings ? existing!.runId : undefined) ?? req.runId ?? newRunId();
   const prefix = hasThings ? existing!.prefix : (req.prefix ?? DEFAULT_PREFIX);
   const topicRoot = hasThings ? existing!.topicRoot : (req.topicRoot ?? DEFAULT_TOPIC_ROOT);
   const pp = validatePrefix(prefix);
@@ -123,13 +135,14 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
 
   // 3. a writable state dir before any resource exists
   const store = await req.fleet.openStore({
-    init: { target: toFleetTarget(target), prefix, topicRoot, fleetId: randomBytes(8).toString('hex') },
+    init: { target: toFleetTarget(target), prefix, topicRoot, fleetId: randomBytes(8).toString('hex'), runId, ...(req.shard ? { shard: req.shard, fleetSize: req.count } : {}) },
     ...(io.reserveBytes !== undefined ? { reserveBytes: io.reserveBytes } : {}),
   });
-  const summary: RunSummary = { requested: req.count, succeeded: 0, failed: 0, elapsedMs: 0, stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
+  const summary: RunSummary = { runId, requested: req.count, succeeded: 0, failed: 0, elapsedMs: 0, stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
   try {
     if (!hasThings && existing) await store.setHeader({ target: toFleetTarget(target), prefix, topicRoot });
     if (!store.state?.fleetId) await store.setHeader({ fleetId: randomBytes(8).toString('hex') });
+    if (store.state?.runId !== runId) await store.setHeader({ runId });
     const fleetId = store.state!.fleetId!;
 
     // 4. names: continue after the highest recorded index and after any stray key file
@@ -143,14 +156,16 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
     const fileMax = highestIndex(files, prefix);
     if (fileMax > recordedMax) log.warn({ stateDir }, `key files for ${prefix}${fileMax} exist without a record; new things start after them`);
     const start = Math.max(recordedMax, fileMax) + 1;
-    const names = Array.from({ length: req.count }, (_, i) => `${prefix}${start + i}`);
+    // a shard: the global indexes ≡ i (mod n) of a fleet of `count` (fleet/shard.ts)
+    const names = req.shard ? shardIndexes(req.count, req.shard).map((k) => `${prefix}${k}`) : Array.from({ length: req.count }, (_, i) => `${prefix}${start + i}`);
+    summary.requested = names.length;
     const tooLong = names.find((n) => !THING_NAME_RE.test(n));
     if (tooLong) throw new UsageError(`thing name ${tooLong} is not a valid AWS IoT thing name`);
 
     // 5. make them
     const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));
     const caller = new Caller({ log, pacing: req.pacing ?? true, ...(io.clock ? { clock: io.clock } : {}) });
-    const progress = createProgress(io.progressStream ?? process.stderr, 'creating', req.count);
+    const progress = createProgress(io.progressStream ?? process.stderr, 'creating', names.length);
     let fatal: unknown;
 
     const makeThing = async (name: string): Promise<void> => {
@@ -177,7 +192,7 @@ export async function runCreate(req: CreateRequest, io: CreateIo): Promise<RunSu
       await store.setThing(name, { thingRequested: true });
       let thing: { thingArn: string };
       try {
-        thing = await caller.call('CreateThing', () => api.createThing(name, { [FLEET_ATTRIBUTE]: fleetId }));
+        thing = await caller.call('CreateThing', () => api.createThing(name, { [FLEET_ATTRIBUTE]: fleetId, [RUN_ATTRIBUTE]: runId }));
       } catch (e) {
         if (classifyError(e) === 'exists') {
           await store.unsetThing(name, ['thingRequested']);

@@ -16,6 +16,9 @@ import {
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
   ListPrincipalThingsCommand,
+  ListThingPrincipalsCommand,
+  type ListThingPrincipalsCommandOutput,
+  ListThingsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { ElfError } from '../errors.js';
@@ -47,6 +50,10 @@ export interface IotApi {
   listCertificates(marker?: string): Promise<{ certificates: { certificateId: string; certificateArn: string; status: string; creationDate: Date }[]; nextMarker?: string }>;
   listPrincipalThings(principal: string): Promise<string[]>;
   listAttachedPolicies(target: string): Promise<string[]>;
+  /** things carrying attribute `name` = `value` (clean --run-id); `nextToken` from the previous page */
+  listThingsByAttribute(name: string, value: string, nextToken?: string): Promise<{ things: string[]; nextToken?: string }>;
+  /** the certificates (ARNs) attached to a thing */
+  listThingPrincipals(thingName: string): Promise<string[]>;
 }
 
 export type ApiName =
@@ -65,7 +72,9 @@ export type ApiName =
   | 'DeleteCertificate'
   | 'ListCertificates'
   | 'ListPrincipalThings'
-  | 'ListAttachedPolicies';
+  | 'ListAttachedPolicies'
+  | 'ListThings'
+  | 'ListThingPrincipals';
 
 /** The IAM actions elf may call (README "IAM policy for elf"). */
 export const IAM_ACTIONS: readonly string[] = [
@@ -88,6 +97,9 @@ export const IAM_ACTIONS: readonly string[] = [
   'iot:ListCertificates',
   'iot:ListPrincipalThings',
   'iot:ListAttachedPolicies',
+  // clean --run-id: the run's things by attribute, then their certificates
+  'iot:ListThings',
+  'iot:ListThingPrincipals',
 ];
 
 export function makeIotClient(target: ResolvedTarget): IoTClient {
@@ -188,6 +200,20 @@ export function sdkIotApi(client: IoTClient): IotApi {
     async listPrincipalThings(principal) {
       const r = await client.send(new ListPrincipalThingsCommand({ principal, maxResults: 10 }));
       return r.things ?? [];
+    },
+    async listThingsByAttribute(attributeName, attributeValue, nextToken) {
+      const r = await client.send(new ListThingsCommand({ attributeName, attributeValue, maxResults: 250, ...(nextToken ? { nextToken } : {}) }));
+      return { things: (r.things ?? []).map((t) => s(t.thingName, 'thingName')), ...(r.nextToken ? { nextToken: r.nextToken } : {}) };
+    },
+    async listThingPrincipals(thingName) {
+      const out: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const r: ListThingPrincipalsCommandOutput = await client.send(new ListThingPrincipalsCommand({ thingName, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+        out.push(...(r.principals ?? []));
+        nextToken = r.nextToken;
+      } while (nextToken);
+      return out;
     },
     async listAttachedPolicies(target) {
       const r = await client.send(new ListAttachedPoliciesCommand({ target, pageSize: 10 }));

@@ -200,6 +200,16 @@ export class MemoryIot {
         this.enter('ListAttachedPolicies');
         return [...this.certByArn(target).policies];
       },
+      listThingsByAttribute: async (name, value) => {
+        this.enter('ListThings');
+        return { things: [...this.things].filter(([, t]) => t.attributes[name] === value).map(([k]) => k) };
+      },
+      listThingPrincipals: async (thingName) => {
+        this.enter('ListThingPrincipals');
+        const t = this.things.get(thingName);
+        if (!t) throw new ApiError('ResourceNotFoundException', 404, `no thing ${thingName}`);
+        return [...t.principals];
+      },
     };
   }
 

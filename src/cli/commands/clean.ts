@@ -1,11 +1,15 @@
 import { Command } from 'commander';
-import { ElfError } from '../../errors.js';
+import { ElfError, UsageError } from '../../errors.js';
+import type { Shard } from '../../fleet/shard.js';
+import type { RunSummary } from '../../provision/create.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
-import { commandContext } from '../context.js';
+import { commandContext, type CommandContext } from '../context.js';
+import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { addConcurrencyOption, addTargetOptions, type TargetOptionValues } from '../options.js';
 
-interface CleanOptions extends TargetOptionValues {
+interface CleanOptions extends TargetOptionValues, ShardOptionValues {
+  runId?: string;
   onlyLocal?: boolean;
   sweepOrphans?: boolean;
   concurrency: number;
@@ -17,7 +21,9 @@ export function cleanCommand(): Command {
     .description('remove every recorded thing, certificate and policy from the control plane, then the local files')
     .option('--only-local', 'remove only the local files (nothing in AWS is removed)')
     .option('--force', 'alias of --only-local (as in the original ELF)')
-    .option('--sweep-orphans', 'also delete unattached certificates that CreateKeysAndCertificate calls cut short by a crash may have made (always done on the local stand-in)');
+    .option('--sweep-orphans', 'also delete unattached certificates that CreateKeysAndCertificate calls cut short by a crash may have made (always done on the local stand-in)')
+    .addOption(runIdOption("remove every thing of this run (attribute elf_run), its certificates and policies, found in the control plane: no state dir needed (the region and --endpoint-url come from the flags and the environment)"));
+  addShardOptions(cmd, 'clean the things');
   addTargetOptions(cmd);
   addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
   return cmd.action(async (opts: CleanOptions & { force?: boolean }) => {
@@ -31,6 +37,15 @@ export function cleanCommand(): Command {
     };
     process.on('SIGINT', onSigint);
     try {
+      const shard = shardOf(opts, ctx.env);
+      if (opts.runId !== undefined) {
+        if (opts.onlyLocal || opts.force) throw new UsageError('--run-id removes things from the control plane: it does not go with --only-local');
+        const { runCleanRun } = await import('../../provision/clean-run.js');
+        const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal });
+        process.stdout.write(`${formatSummary('removed', result).replace(/; state in -/, '')} of run ${opts.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
+        return partialFailure(result, `run \`elf clean --run-id ${opts.runId}\` again`);
+      }
+      if (shard) await checkShard(ctx, shard);
       const { cleanLocalOnly, runClean } = await import('../../provision/clean.js');
       const result =
         opts.onlyLocal === true || opts.force === true
@@ -48,13 +63,25 @@ export function cleanCommand(): Command {
         return;
       }
       process.stdout.write(`${formatSummary('removed', result)}\n`);
-      if (result.fatal) throw result.fatal;
-      if (result.interrupted) throw new ElfError(`interrupted; run \`elf clean\` again to remove the rest`, 'ELF_INTERRUPTED', 130);
-      if (result.failed > 0) {
-        throw new ElfError(`${result.failed} of ${result.requested} things could not be removed (first: ${result.errors[0] ?? 'see the log'}); they stay recorded in ${result.stateDir}: run \`elf clean\` again`, 'ELF_PARTIAL');
-      }
+      partialFailure(result, `they stay recorded in ${result.stateDir}: run \`elf clean\` again`);
     } finally {
       process.off('SIGINT', onSigint);
     }
   });
+}
+
+function partialFailure(result: RunSummary, again: string): void {
+  if (result.fatal) throw result.fatal;
+  if (result.interrupted) throw new ElfError(`interrupted; ${again} to remove the rest`, 'ELF_INTERRUPTED', 130);
+  if (result.failed > 0) {
+    throw new ElfError(`${result.failed} of ${result.requested} things could not be removed (first: ${result.errors[0] ?? 'see the log'}); ${again}`, 'ELF_PARTIAL');
+  }
+}
+
+/** Without --run-id the state dir holds the shard's things already: --shard must agree with it. */
+async function checkShard(ctx: CommandContext, shard: Shard): Promise<void> {
+  const recorded = (await ctx.fleet()).state?.shard;
+  if (recorded && (recorded.index !== shard.index || recorded.count !== shard.count)) {
+    throw new UsageError(`--shard ${shard.index}/${shard.count}: the fleet in ${ctx.stateDir} is shard ${recorded.index}/${recorded.count}`);
+  }
 }

@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
-import { ElfError } from '../../errors.js';
+import { ElfError, UsageError } from '../../errors.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
+import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { integer, nonEmpty } from '../parse.js';
 import { commandContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, type TargetOptionValues } from '../options.js';
 
-interface CreateOptions extends TargetOptionValues {
+interface CreateOptions extends TargetOptionValues, ShardOptionValues {
+  runId?: string;
   add?: boolean;
   prefix?: string;
   topicRoot?: string;
@@ -20,12 +22,16 @@ export function createCommand(): Command {
     .argument('[count]', 'number of things to create (1–100000)', integer(1, 100_000), 1)
     .option('--add', 'grow an existing fleet (names continue after the highest index)')
     .addOption(new Option('--prefix <prefix>', 'thing name prefix (default: thing_)').argParser(nonEmpty('--prefix')))
-    .addOption(new Option('--topic-root <topic>', 'topic root the policy allows (default: elf)').argParser(nonEmpty('--topic-root')));
+    .addOption(new Option('--topic-root <topic>', 'topic root the policy allows (default: elf)').argParser(nonEmpty('--topic-root')))
+    .addOption(runIdOption('run id stamped on every thing as attribute elf_run (default: a fresh one, printed); `elf clean --run-id` removes the run without local state'));
+  addShardOptions(cmd, 'create the things');
   addTargetOptions(cmd);
   addConcurrencyOption(cmd, DEFAULT_CONCURRENCY);
   return cmd.action(async (count: number, opts: CreateOptions) => {
     const ctx = commandContext(opts);
     const { log } = ctx;
+    const shard = shardOf(opts, ctx.env);
+    if (shard && opts.add) throw new UsageError('--shard makes one shard of a new fleet: it does not go with --add');
     const ac = new AbortController();
     const onSigint = () => {
       if (ac.signal.aborted) process.exit(130);
@@ -47,10 +53,13 @@ export function createCommand(): Command {
           fleet,
           target: ctx.target,
           pacing: opts.pacing,
+          ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
+          ...(shard ? { shard } : {}),
         },
         { log, signal: ac.signal },
       );
       process.stdout.write(`${formatSummary('created', summary)}\n`);
+      if (summary.runId) process.stdout.write(`run id ${summary.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: \`elf clean --run-id ${summary.runId}\` removes the run's things without local state\n`);
       if (summary.fatal) throw summary.fatal;
       if (summary.interrupted) throw new ElfError(`interrupted after ${summary.succeeded} things; what was made is recorded in ${summary.stateDir} (\`elf clean\` removes it)`, 'ELF_INTERRUPTED', 130);
       if (summary.failed > 0) {
