@@ -7,6 +7,7 @@ import { cleanCommand } from './commands/clean.js';
 import { sendCommand } from './commands/send.js';
 import { subscribeCommand } from './commands/subscribe.js';
 import { targetCommand } from './commands/target.js';
+import { reportCommand } from './commands/report.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,7 +18,7 @@ export function createCLI(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand]) {
+  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand, reportCommand]) {
     program.addCommand(make().exitOverride());
   }
   return program;

@@ -81,3 +81,22 @@ export function newRunId(): string {
   const n = randomBytes(8).readBigUInt64BE(0) >> 13n;
   return n.toString(36).padStart(10, '0').slice(-10);
 }
+
+/**
+ * `--partition` over a part of a fleet: the fleet positions (name indexes) of `names` and the whole
+ * fleet's size (recorded by `create --shard`, else one past the highest index of `all`); undefined
+ * when `names` are the whole fleet in order, or a name has no index (then the part deals alone).
+ */
+export function fleetPositions(names: readonly string[], all: readonly string[], prefix: string, recordedSize?: number): { positions: number[]; fleetSize: number } | undefined {
+  const positions: number[] = [];
+  for (const n of names) {
+    const k = nameIndex(n, prefix);
+    if (k === undefined) return undefined;
+    positions.push(k);
+  }
+  let size = recordedSize ?? 0;
+  for (const n of all) size = Math.max(size, (nameIndex(n, prefix) ?? -1) + 1);
+  if (positions.length === size && positions.every((p, i) => p === i)) return undefined;
+  if (positions.some((p, i) => i > 0 && p <= positions[i - 1]!)) return undefined;
+  return { positions, fleetSize: size };
+}

@@ -9,6 +9,9 @@ import type { SendSummary } from '../../publish/summary.js';
 import type { SourceSpec } from '../../publish/workers/protocol.js';
 import { autoWorkers } from '../../publish/workers/slices.js';
 import type { Source } from '../../source/types.js';
+import { fleetPositions, nameIndex, owns } from '../../fleet/shard.js';
+import { ownedSource } from '../../publish/owned-source.js';
+import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext } from '../context.js';
 import { checkCaFile, finish, mqttTarget } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
@@ -30,7 +33,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 const YOUNG_GENERATION_MB = 16;
 const YOUNG_GENERATION_MAX_THINGS = 1000;
 
-interface SendFlags extends TargetOptionValues {
+interface SendFlags extends TargetOptionValues, ShardOptionValues {
   jsonMessage?: string;
   format: 'auto' | 'jsonl' | 'json' | 'csv';
   strict?: boolean;
@@ -90,6 +93,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
     .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue))
     .option('--json', 'print the summary as JSON on stdout');
+  addShardOptions(cmd, 'send with the things');
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendFlags & { file?: string; rootCert?: string }) => {
     const ctx = commandContext(raw);
@@ -105,18 +109,25 @@ export function sendCommand(): Command {
 
     // everything that can be checked on disk is checked before any connection is made
     const fleet = await ctx.fleet();
-    const { devices, incomplete } = selectDevices(fleet, raw.things);
+    const selected = selectDevices(fleet, raw.things);
+    const { incomplete } = selected;
+    // --shard: this machine's things of the fleet; --partition deals the lines over the whole fleet
+    const shard = shardOf(raw, ctx.env);
+    const devices = shard ? selected.devices.filter((d) => owns(shard, nameIndex(d.name, fleet.state!.prefix) ?? -1)) : selected.devices;
+    if (devices.length === 0) throw new UsageError(`--shard ${shard!.index}/${shard!.count}: none of the ${selected.devices.length} things in ${ctx.stateDir} belongs to this shard`);
+    const global = raw.partition ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
     await checkCaFile(caFile);
+    const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
     const sourceSpec: SourceSpec = file === undefined ? { kind: 'message', text: message ?? DEFAULT_MESSAGE } : { kind: 'file', path: file, format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
     const source = await (async (): Promise<Source> => {
       const src = await import('../../source/index.js');
       if (sourceSpec.kind === 'message') return src.messageSource(sourceSpec.text);
       const { kind: _kind, path: _path, ...options } = sourceSpec;
       await src.checkSourceFile(sourceSpec.path, options);
-      return src.fileSource(sourceSpec.path, options);
+      const whole = src.fileSource(sourceSpec.path, options);
+      return global && workers === 1 ? ownedSource(whole, global.positions, global.fleetSize) : whole;
     })();
-    const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
 
     const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
     process.once('exit', mqtt.cleanup);
@@ -139,7 +150,7 @@ export function sendCommand(): Command {
     try {
       const { renderStatusLine } = await import('../../publish/summary.js');
       log.info(
-        { things: devices.length, host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
+        { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
         'connecting',
       );
       const youngGeneration = (things: number) => (things <= YOUNG_GENERATION_MAX_THINGS ? YOUNG_GENERATION_MB : undefined);
@@ -147,7 +158,7 @@ export function sendCommand(): Command {
         workers > 1
           ? async (o: SendOptions, d: SendDeps) => {
               const { runWorkers } = await import('../../publish/workers/parent.js');
-              return runWorkers(o, { ...d, source: sourceSpec, workers, youngGenerationMb: youngGeneration, ...(o.partition ? { partition: { positions: devices.map((_, i) => i), fleetSize: devices.length } } : {}) });
+              return runWorkers(o, { ...d, source: sourceSpec, workers, youngGenerationMb: youngGeneration, ...(o.partition ? { partition: global ?? { positions: devices.map((_, i) => i), fleetSize: devices.length } } : {}) });
             }
           : async (o: SendOptions, d: SendDeps) => {
               const { runSend } = await import('../../publish/run.js');

@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+
+/** `elf report merge shard-*.json`: one fleet summary from the JSON summaries of its shards. */
+export function reportCommand(): Command {
+  const report = new Command('report').description('summaries of runs');
+  report.addCommand(
+    new Command('merge')
+      .description('merge the JSON summaries of `elf send --json` (one per shard or machine) into the summary of the whole fleet: counts and per-thing rows added up, latency percentiles from the merged histograms')
+      .argument('<files...>', 'summaries written by `elf send --json`')
+      .option('--json', 'print the merged summary as JSON')
+      .action(async (files: string[], opts: { json?: boolean }) => {
+        const { readSummaryFile } = await import('../../publish/summary-file.js');
+        const { mergeSummaries } = await import('../../publish/merge.js');
+        const { renderJson, renderText } = await import('../../publish/summary.js');
+        const { outcome } = await import('./send.js');
+        const parts = [];
+        for (const f of files) parts.push(await readSummaryFile(f));
+        const first = parts[0]!;
+        const other = parts.find((p) => p.qos !== first.qos || p.protocol !== first.protocol);
+        if (other) throw new UsageError(`the summaries are of different runs: MQTT ${first.protocol} QoS ${first.qos} and MQTT ${other.protocol} QoS ${other.qos}`);
+        const names = new Set<string>();
+        for (const [i, p] of parts.entries()) {
+          for (const t of p.perThing) {
+            if (names.has(t.name)) throw new UsageError(`${files[i]}: thing ${t.name} is in another summary too (each shard's summary once)`);
+            names.add(t.name);
+          }
+        }
+        const merged = mergeSummaries({ parts, order: 'name' });
+        process.stdout.write(opts.json ? renderJson(merged) : renderText(merged));
+        const why = outcome(merged);
+        if (why) throw why;
+      }),
+  );
+  return report;
+}
