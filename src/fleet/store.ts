@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { makeDirectory } from '../dirs.js';
+import { readIfExists, writeFileAtomicSync } from '../util/atomic-write.js';
 import { ElfError } from '../errors.js';
 import type { FleetState, ThingRecord } from './types.js';
 import { applyEvent, fleetStateProblem, replayJournal, StateError, type HeaderFields, type JournalEvent } from './state.js';
@@ -56,11 +57,10 @@ export function diskError(error: unknown, file: string, doing: string): ElfError
 // eslint-disable-next-line no-control-regex
 const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
-async function readIfExists(file: string): Promise<string | undefined> {
+async function readState(file: string): Promise<string | undefined> {
   try {
-    return await fsp.readFile(file, 'utf8');
+    return await readIfExists(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw diskError(e, file, 'cannot read');
   }
 }
@@ -74,7 +74,7 @@ export interface LoadedFleet {
 export async function readFleet(dir: string): Promise<LoadedFleet> {
   const thingsPath = path.join(dir, THINGS_FILE);
   const journalPath = path.join(dir, JOURNAL_FILE);
-  const snapshot = await readIfExists(thingsPath);
+  const snapshot = await readState(thingsPath);
   let base: FleetState | undefined;
   if (snapshot !== undefined) {
     let parsed: unknown;
@@ -87,7 +87,7 @@ export async function readFleet(dir: string): Promise<LoadedFleet> {
     if (problem) throw new ElfError(`${thingsPath} is not elf fleet state (${problem}); ${RECOVERY}`, 'ELF_STATE_CORRUPT');
     base = parsed as FleetState;
   }
-  const journal = await readIfExists(journalPath);
+  const journal = await readState(journalPath);
   if (journal === undefined) return { state: base, truncatedTail: false };
   try {
     return replayJournal(base, journal);
@@ -114,18 +114,6 @@ export async function writeSecretFile(file: string, content: string): Promise<vo
     throw diskError(e, file, 'cannot write');
   } finally {
     await fh?.close();
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -315,19 +303,9 @@ export class FleetStore {
   async compact(): Promise<void> {
     await this.pendingSync;
     if (!this.current) return;
-    const tmp = path.join(this.dir, TMP_FILE);
     const target = path.join(this.dir, THINGS_FILE);
     try {
-      fs.rmSync(tmp, { force: true });
-      const fd = fs.openSync(tmp, 'wx', 0o600);
-      try {
-        fs.writeFileSync(fd, `${JSON.stringify(this.current, null, 2)}\n`, 'utf8');
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, target);
-      fsyncDir(this.dir);
+      writeFileAtomicSync(target, `${JSON.stringify(this.current, null, 2)}\n`, { mode: 0o600, tmp: path.join(this.dir, TMP_FILE) });
       // the snapshot holds everything the journal said (replaying it again would be harmless: idempotent events)
       fs.ftruncateSync(this.fd, 0);
       fs.fdatasyncSync(this.fd);

@@ -6,7 +6,8 @@ import type { BrokerAuthority } from './authority.js';
 import { startBroker, type RunningBroker } from './broker/index.js';
 import { isIpAddress, issueServerCertificate, type CertificateAuthority } from './ca.js';
 import { ShadowService } from './shadow.js';
-import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
+import { readIfExists, writeFileAtomic } from '../util/atomic-write.js';
+import { CoalescingWriter } from './store.js';
 
 /**
  * The broker as `elf local` runs it: its TLS server certificate (issued by the stand-in's CA for
@@ -50,8 +51,8 @@ export async function loadOrIssueServerCertificate(stateDir: string, ca: Certifi
   const [certPem, keyPem] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
   if (certPem !== undefined && keyPem !== undefined && usable(certPem, ca, hosts)) return { certPem, keyPem };
   const issued = await issueServerCertificate(ca, hosts);
-  await writeFileAtomic(keyFile, issued.privateKey, 0o600);
-  await writeFileAtomic(certFile, issued.certPem, 0o644);
+  await writeFileAtomic(keyFile, issued.privateKey, { mode: 0o600 });
+  await writeFileAtomic(certFile, issued.certPem, { mode: 0o644 });
   log.info({ cert: certFile, hosts }, 'issued the broker a TLS certificate from the local CA');
   return { certPem: issued.certPem, keyPem: issued.privateKey };
 }

@@ -11,8 +11,9 @@ import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry.js';
+import { readIfExists, writeFileAtomic } from '../util/atomic-write.js';
 import { loadRuleService } from './rules/index.js';
-import { CoalescingWriter, readIfExists, writeFileAtomic } from './store.js';
+import { CoalescingWriter } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 

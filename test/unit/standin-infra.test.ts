@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FaultInjector } from '../../src/local/faults.js';
-import { CoalescingWriter, writeFileAtomic } from '../../src/local/store.js';
+import { CoalescingWriter } from '../../src/local/store.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { TokenBuckets } from '../../src/local/throttle.js';
 import { regionFromAuthorization } from '../../src/local/api.js';
 

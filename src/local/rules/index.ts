@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Logger } from '../../log.js';
 import type { RunningBroker } from '../broker/index.js';
-import { CoalescingWriter, readIfExists, writeFileAtomic } from '../store.js';
+import { readIfExists, writeFileAtomic } from '../../util/atomic-write.js';
+import { CoalescingWriter } from '../store.js';
 import { RuleExecutor, type ExecutorStats } from './executor.js';
 import { FileSinks } from './sinks.js';
 import { TopicRules, type TopicRulesSnapshot } from './topic-rules.js';
