@@ -52,6 +52,23 @@ export const KEEP_ALIVE_SECONDS = { min: 30, max: 1200 } as const;
 export const DEFAULT_SESSION_EXPIRY_SECONDS = 3600;
 
 // ---------------------------------------------------------------------------------------------
+// MQTT 5: https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html ("MQTT 5 properties",
+// "Topic aliases", "Message expiry", "MQTT persistent sessions")
+// ---------------------------------------------------------------------------------------------
+
+/** Topic Alias Maximum: AWS's default limit is 8 aliases. (mqtt.html#mqtt5-topic-alias) */
+export const MQTT5_TOPIC_ALIAS_MAXIMUM = 8;
+
+/** Receive Maximum: 100 unacknowledged QoS 1 publishes in flight per connection, each way. (message-broker-limits) */
+export const MQTT5_RECEIVE_MAXIMUM = 100;
+
+/** Session Expiry Interval: at most 1 hour by default per account; a longer request is lowered. (mqtt.html#mqtt-persistent-sessions) */
+export const MQTT5_MAX_SESSION_EXPIRY_SECONDS = DEFAULT_SESSION_EXPIRY_SECONDS;
+
+/** Message Expiry Interval: from 1 s to 604,800 s (7 days); values outside are raised or lowered. (mqtt.html#mqtt5-message-expiry) */
+export const MQTT5_MESSAGE_EXPIRY_SECONDS = { min: 1, max: 604_800 } as const;
+
+// ---------------------------------------------------------------------------------------------
 // Ports: https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html
 // ---------------------------------------------------------------------------------------------
 

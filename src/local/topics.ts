@@ -6,6 +6,10 @@ import {
   MAX_SUBSCRIPTIONS_PER_CONNECTION,
   MAX_TOPIC_BYTES,
   MAX_TOPIC_SLASHES,
+  MQTT5_MAX_SESSION_EXPIRY_SECONDS,
+  MQTT5_MESSAGE_EXPIRY_SECONDS,
+  MQTT5_RECEIVE_MAXIMUM,
+  MQTT5_TOPIC_ALIAS_MAXIMUM,
 } from '../aws/limits.js';
 
 /**
@@ -24,23 +28,19 @@ export const MQTT_LIMITS = {
   maxSubscriptionsPerConnection: MAX_SUBSCRIPTIONS_PER_CONNECTION,
 } as const;
 
-/**
- * AWS IoT Core's MQTT 5 numbers, from https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html
- * ("MQTT 5 properties", "Topic aliases", "Message expiry") and
- * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits.
- */
+/** AWS IoT Core's MQTT 5 numbers the stand-in applies (values and sources in aws/limits.ts). */
 export const MQTT5_LIMITS = {
-  /** Topic Alias Maximum in CONNACK: "default limit 8" (mqtt.html#mqtt5-topic-alias) */
-  topicAliasMaximum: 8,
-  /** Receive Maximum: 100 unacknowledged inbound QoS 1 publishes per connection (quota "in-flight" messages) */
-  receiveMaximum: 100,
-  /** Session Expiry Interval: at most 1 hour by default per account; a longer request is lowered (mqtt.html#mqtt-persistent-sessions) */
-  maxSessionExpirySeconds: 3600,
-  /** Message Expiry Interval: "minimum 1 s", "maximum 604,800 s (7 days)" (mqtt.html#mqtt5-message-expiry) */
-  minMessageExpirySeconds: 1,
-  maxMessageExpirySeconds: 604_800,
-  /** keep-alive above this (or 0) is lowered to it: the client is told with Server Keep Alive (iot-core.html#message-broker-limits) */
-  maxKeepAliveSeconds: 1200,
+  /** Topic Alias Maximum in CONNACK */
+  topicAliasMaximum: MQTT5_TOPIC_ALIAS_MAXIMUM,
+  /** Receive Maximum: unacknowledged inbound QoS 1 publishes per connection */
+  receiveMaximum: MQTT5_RECEIVE_MAXIMUM,
+  /** Session Expiry Interval: a longer request is lowered to this */
+  maxSessionExpirySeconds: MQTT5_MAX_SESSION_EXPIRY_SECONDS,
+  /** Message Expiry Interval bounds */
+  minMessageExpirySeconds: MQTT5_MESSAGE_EXPIRY_SECONDS.min,
+  maxMessageExpirySeconds: MQTT5_MESSAGE_EXPIRY_SECONDS.max,
+  /** keep-alive above this (or 0) is lowered to it: the client is told with Server Keep Alive */
+  maxKeepAliveSeconds: KEEP_ALIVE_SECONDS.max,
 } as const;
 
 export type Check = { ok: true } | { ok: false; reason: string };
