@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
-import { collect, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { collect, mosquittoFleet, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -100,28 +100,8 @@ describe('send and subscribe against mosquitto (mTLS)', () => {
   let mq: string[];
   beforeAll(async () => {
     broker = await startMosquitto({ persistence: false });
-    // a fleet state dir in elf's format (src/fleet/types.ts) whose certificates come from mosquitto's CA
     dir = path.join(work, 'mosq-fleet');
-    fs.mkdirSync(dir, { mode: 0o700 });
-    const things = [];
-    for (const name of ['thing_0', 'thing_1', 'thing_2']) {
-      const c = await broker.issueClient(name);
-      fs.writeFileSync(path.join(dir, `${name}.pem`), c.certPem);
-      fs.writeFileSync(path.join(dir, `${name}.prv`), c.keyPem, { mode: 0o600 });
-      things.push({
-        name,
-        thingArn: `arn:aws:iot:us-east-1:123456789012:thing/${name}`,
-        certificateId: name.padEnd(64, '0'),
-        certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${name}`,
-        policyName: `elf-${name}`,
-        policyArn: `arn:aws:iot:us-east-1:123456789012:policy/elf-${name}`,
-        principalAttached: true,
-        policyAttached: true,
-        files: { cert: `${name}.pem`, publicKey: `${name}.pub`, privateKey: `${name}.prv` },
-      });
-    }
-    fs.writeFileSync(path.join(dir, 'things.json'), JSON.stringify({ version: 1, target: { region: 'us-east-1', local: false }, prefix: 'thing_', topicRoot: 'elf', things }));
-    mq = ['--mqtt-endpoint', `127.0.0.1:${broker.port}`, '--ca-file', broker.caFile, '--state-dir', dir];
+    mq = await mosquittoFleet(broker, dir, ['thing_0', 'thing_1', 'thing_2']);
   }, 60_000);
   afterAll(() => broker?.teardown());
 

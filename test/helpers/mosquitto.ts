@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +157,33 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fleet state dir in elf's format (src/fleet/types.ts) whose certificates come from the broker's
+ * CA: `elf send` and `elf subscribe` use it with `--mqtt-endpoint` and `--ca-file` (mosquittoFlags).
+ */
+export async function mosquittoFleet(broker: Mosquitto, dir: string, names: string[]): Promise<string[]> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const things = [];
+  for (const name of names) {
+    const c = await broker.issueClient(name);
+    await writeFile(path.join(dir, `${name}.pem`), c.certPem);
+    await writeFile(path.join(dir, `${name}.prv`), c.keyPem, { mode: 0o600 });
+    things.push({
+      name,
+      thingArn: `arn:aws:iot:us-east-1:123456789012:thing/${name}`,
+      certificateId: name.padEnd(64, '0'),
+      certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${name}`,
+      policyName: `elf-${name}`,
+      policyArn: `arn:aws:iot:us-east-1:123456789012:policy/elf-${name}`,
+      principalAttached: true,
+      policyAttached: true,
+      files: { cert: `${name}.pem`, publicKey: `${name}.pub`, privateKey: `${name}.prv` },
+    });
+  }
+  await writeFile(path.join(dir, 'things.json'), JSON.stringify({ version: 1, target: { region: 'us-east-1', local: false }, prefix: 'thing_', topicRoot: 'elf', things }));
+  return ['--mqtt-endpoint', `${broker.host}:${broker.port}`, '--ca-file', broker.caFile, '--state-dir', dir];
 }
 
 export interface Received {
