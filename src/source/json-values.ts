@@ -135,6 +135,11 @@ export class JsonValuesParser implements ChunkParser {
         this.skip(out, this.startLine, `${this.what()} is not complete at the end of the file`);
         this.state = BETWEEN;
       }
+    } else if (this.state === BEFORE_ELEMENT || this.state === AFTER_ELEMENT || this.state === GARBAGE) {
+      // a truncated file, the commonest bad input: every element may have been read, but not the ']'
+      const ended = this.lineStart && this.line > 1 ? this.line - 1 : this.line;
+      this.skip(out, ended, `the JSON array is not closed: the input ended at line ${ended} without its ']' (is the file truncated?)`);
+      this.state = BETWEEN;
     }
   }
 

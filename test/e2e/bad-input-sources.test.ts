@@ -123,3 +123,23 @@ describe.runIf(SEND_CLI)('hostile message files: bad lines skipped and counted, 
     console.log(`${_what}: sent ${summary.totals.sent}, skipped ${summary.skippedLines.count} in ${Date.now() - t0} ms${summary.skippedLines.examples[0] ? ` (line ${summary.skippedLines.examples[0].line}: ${summary.skippedLines.examples[0].reason.slice(0, 80)})` : ''}`);
   }, 90_000);
 });
+
+describe.runIf(SEND_CLI)('a truncated JSON array (issue 17, item 5)', () => {
+  const truncated = () => file('truncated.json', `[\n${good(2, 'cut').join(',\n')},\n`);
+
+  it('is reported with the line where the input ended, and the elements before are sent', async () => {
+    const r = await send(truncated());
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.totals.sent).toBe(2);
+    expect(summary.skippedLines.examples).toEqual([{ line: 3, reason: "the JSON array is not closed: the input ended at line 3 without its ']' (is the file truncated?)" }]);
+  }, 90_000);
+
+  it('fails the run under --strict, naming the file and line', async () => {
+    const source = truncated();
+    const r = await runCli(['send', '--json-message', source, '--no-loop', '--interval', '0', '--strict', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`elf: ${source}:3: the JSON array is not closed`);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+  }, 90_000);
+});
