@@ -21,20 +21,37 @@ export const REDACT_PATHS = [
 
 export interface LogOptions {
   level?: LevelWithSilent;
-  /** Pretty, human-readable lines; default: when stderr is a terminal. */
+  /** Pretty, human-readable lines; default: when stderr is a terminal, or FORCE_COLOR asks for colour. */
   pretty?: boolean;
 }
 
 /**
- * The one logger factory: diagnostics go to stderr (stdout is for results), pretty on a terminal,
- * JSON lines when piped. Key material is redacted by path.
+ * Whether diagnostics may be coloured, by the conventions Node itself follows (tty.getColorDepth):
+ * FORCE_COLOR wins (`0`/`false` off, anything else on, even when piped); then NO_COLOR
+ * (https://no-color.org: any non-empty value turns colour off) and NODE_DISABLE_COLORS; then
+ * TERM=dumb; otherwise colour only on a terminal.
+ */
+export function colourWanted(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR || env.NODE_DISABLE_COLORS !== undefined || env.TERM === 'dumb') return false;
+  return isTTY;
+}
+
+/**
+ * The one logger factory: diagnostics go to stderr (stdout is for results), pretty on a terminal
+ * (coloured unless NO_COLOR), JSON lines when piped (pretty and coloured when FORCE_COLOR asks).
+ * Key material is redacted by path.
  */
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? (process.env.ELF_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
-  const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
+  const tty = Boolean(process.stderr.isTTY);
+  const colour = colourWanted(process.env, tty);
+  const forced = colour && !tty;
+  const usePretty = opts.pretty ?? (tty || forced);
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
   if (usePretty) {
-    return pino(options, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
+    return pino(options, pretty({ destination: 2, sync: true, colorize: colour, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
 }

@@ -27,6 +27,8 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('AWS_') || k.startsWith('ELF_')) continue;
+    // JSON logs whatever the developer's terminal settings (FORCE_COLOR turns on pretty lines)
+    if (k === 'FORCE_COLOR' || k === 'NO_COLOR') continue;
     env[k] = v;
   }
   // keep the SDK from reading ~/.aws of the machine running the tests
