@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # elf — multi-stage image: build with dev dependencies, run with production dependencies only.
-ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
+# Node.js 24, the active LTS line (Node 20 reached end of life in April 2026); elf itself runs on Node >= 20
+ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -33,7 +33,7 @@ dist: $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.js
 	npm run build
 	@touch dist
 
-.PHONY: help install build test typecheck lint bench bootstrap bootstrap-native bootstrap-compose clean local local-start local-stop container-test
+.PHONY: help install build test typecheck lint bench bootstrap bootstrap-native bootstrap-compose compose-config clean local local-start local-stop container-test
 help: ## list the targets and variables
 	@echo "targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,16 +76,28 @@ bootstrap-native: dist
 	  else $(ELF) create $(THINGS) --state-dir $(STATE_DIR); fi
 	$(ELF) send --json-message $(SAMPLE) --duration $(DURATION) --interval $(INTERVAL) --qos $(QOS) --topic $(TOPIC) --state-dir $(STATE_DIR) $(SEND_ARGS)
 
-bootstrap-compose:
-	@touch .env; mkdir -p $(STATE_DIR) $(LOCAL_DIR) && touch $(LOCAL_DIR)/compose
-	ELF_UID=$$(id -u) ELF_GID=$$(id -g) THINGS=$(THINGS) SAMPLE=$(SAMPLE) DURATION=$(DURATION) \
-	  docker compose up --build --exit-code-from elf
+# Docker Compose v2 (the `docker compose` plugin) where it is installed, else v1 (`docker-compose`)
+COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+# every variable bootstrap documents, for docker-compose.yml's ${...}
+COMPOSE_VARS = ELF_UID=$$(id -u) ELF_GID=$$(id -g) THINGS='$(THINGS)' SAMPLE='$(SAMPLE)' DURATION='$(DURATION)' \
+  INTERVAL='$(INTERVAL)' QOS='$(QOS)' TOPIC='$(TOPIC)' SEND_ARGS='$(SEND_ARGS)' STATE_DIR='$(STATE_DIR)' LOCAL_DIR='$(LOCAL_DIR)'
+# the `local` profile (the stand-in service) unless elf finds AWS credentials (.env, the environment, a profile)
+COMPOSE_PROFILE = $$(ELF_LOCAL_URL=http://127.0.0.1:9 $(ELF) target >/dev/null 2>&1 || echo local)
+
+bootstrap-compose: dist
+	@mkdir -p $(STATE_DIR) $(LOCAL_DIR) && echo "$(COMPOSE_PROFILE)" > $(LOCAL_DIR)/compose
+	@echo "make: $(COMPOSE), profile: $$(cat $(LOCAL_DIR)/compose || true)"
+	$(COMPOSE_VARS) COMPOSE_PROFILES=$$(cat $(LOCAL_DIR)/compose) $(COMPOSE) up --build --exit-code-from elf
+
+compose-config: dist ## print the Compose configuration bootstrap would run (same variables)
+	@$(COMPOSE_VARS) COMPOSE_PROFILES=$(COMPOSE_PROFILE) $(COMPOSE) config
 
 clean: ## remove the things (AWS or stand-in), the fleet state, and the stand-in bootstrap started; safe to run twice
 	@if [ -f $(LOCAL_DIR)/compose ]; then \
-	  echo "make: cleaning up what Docker Compose made"; \
-	  ELF_UID=$$(id -u) ELF_GID=$$(id -g) docker compose run --rm elf "$(COMPOSE_WAIT) node /app/bin/elf.js clean" && \
-	  docker compose down && rm -f $(LOCAL_DIR)/compose && touch $(LOCAL_DIR)/bootstrap-started; \
+	  echo "make: cleaning up what Docker Compose made"; profile=$$(cat $(LOCAL_DIR)/compose); \
+	  if [ -n "$$profile" ]; then $(COMPOSE_VARS) COMPOSE_PROFILES=$$profile $(COMPOSE) up -d local; fi && \
+	  $(COMPOSE_VARS) COMPOSE_PROFILES=$$profile $(COMPOSE) run --rm elf "$(COMPOSE_WAIT) node /app/bin/elf.js clean" && \
+	  $(COMPOSE_VARS) COMPOSE_PROFILES=$$profile $(COMPOSE) down && rm -f $(LOCAL_DIR)/compose && touch $(LOCAL_DIR)/bootstrap-started; \
 	elif [ -e $(STATE_DIR) ]; then $(MAKE) --no-print-directory dist >/dev/null && $(ELF) clean --state-dir $(STATE_DIR); fi
 	@$(MAKE) --no-print-directory local-stop
 	@if [ -f $(LOCAL_DIR)/bootstrap-started ]; then \

@@ -15,7 +15,8 @@ fail() { say "FAILED: $*" >&2; exit 1; }
 
 RT=podman
 if [ -n "$setup" ]; then
-  bash "$setup" >/dev/null
+  # the base image the Dockerfile names (the setup script tags its local base image with it)
+  bash "$setup" "$(sed -n 's/^ARG NODE_IMAGE=//p' "$root/Dockerfile")" >/dev/null
   RT=$base/podman
   export CONTAINERS_CONF=$base/containers.conf
 fi
@@ -59,17 +60,17 @@ node -e "const r=require('$work/standin/registry.json'); if (r.things.length+r.c
 
 say "podman-compose up runs the bootstrap flow against the local service, with no credentials"
 compose() { podman-compose --podman-path "$RT" -p elfct "$@"; }
-touch .env && mkdir -p misc .elf && chown 1000:1000 misc .elf
-THINGS=1 DURATION=5 SAMPLE=data/radar-counts.json compose up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log"; fail "compose up"; }
+mkdir -p misc .elf && chown 1000:1000 misc .elf
+COMPOSE_PROFILES=local THINGS=1 DURATION=5 SAMPLE=data/radar-counts.json compose up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log"; fail "compose up"; }
 "$RT" wait elfct_elf_1 >/dev/null
 "$RT" logs elfct_elf_1 > "$work/compose.log" 2>&1
 grep -q 'created 1 of 1 things' "$work/compose.log" || { cat "$work/compose.log"; fail "compose: create"; }
 grep -Eq 'elf send: 1 things? ' "$work/compose.log" || { cat "$work/compose.log"; fail "compose: send"; }
 grep -Eq 'messages: [1-9][0-9]* sent, [1-9][0-9]* acked, 0 failed' "$work/compose.log" || { cat "$work/compose.log"; fail "compose: delivery"; }
 say "make clean's way: elf clean in the elf service, then down"
-compose run --rm elf "node /app/bin/elf.js clean" > "$work/compose-clean.log" 2>&1 || true
+COMPOSE_PROFILES=local compose run --rm elf "node /app/bin/elf.js clean" > "$work/compose-clean.log" 2>&1 || true
 grep -q 'removed 1 of 1 things' "$work/compose-clean.log" || { cat "$work/compose-clean.log"; fail "compose: clean"; }
-compose down >/dev/null 2>&1
+COMPOSE_PROFILES=local compose down >/dev/null 2>&1
 node -e "const r=require('$work/clone/.elf/local/registry.json'); if (r.things.length+r.certificates.length+r.policies.length) process.exit(1)" || fail "the compose stand-in still holds resources"
 [ ! -e misc/things.json ] || fail "compose: the fleet state was not removed"
 say "passed"
