@@ -1,15 +1,19 @@
 import type { ConnectionEvent } from '../mqtt/index.js';
 import type { RunState } from './run-state.js';
+import { TakeoverWatch, takeoverMessage } from './takeover.js';
 
 /** Counts what happens to thing k's connection: its stats and the fleet's health. */
 export function trackConnection(run: RunState, k: number, e: ConnectionEvent): void {
   const st = run.stats[k]!;
   const h = run.health;
   const thing = st.name;
+  let takeover = h.takeover.get(k);
+  if (!takeover) h.takeover.set(k, (takeover = new TakeoverWatch()));
   switch (e.type) {
     case 'connected':
     case 'resumed':
       st.connected = true;
+      takeover.connected(run.clock.now());
       h.connectedNow++;
       if (e.type === 'resumed') run.log.debug({ thing, sessionPresent: e.sessionPresent }, 'reconnected');
       break;
@@ -20,6 +24,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
       h.connectedNow--;
       if (h.connectedNow === 0) h.lastUpMs = run.clock.now();
       h.lastInterruptError = e.error;
+      if (takeover.interrupted(run.clock.now())) h.takenOver.push(thing);
       run.log.debug({ thing, error: e.error }, 'connection interrupted; reconnecting');
       break;
     case 'failed':
@@ -53,6 +58,7 @@ export function checkHealth(run: RunState): void {
     run.log.warn({ interrupted: interruptions - h.reportedInterruptions, connected: h.connectedNow, error: h.lastInterruptError }, 'connections interrupted; reconnecting');
     h.reportedInterruptions = interruptions;
   }
+  if (h.takenOver.length > 0) run.log.warn(takeoverMessage(h.takenOver.splice(0)));
   if (h.connectedNow > 0) h.lastUpMs = now;
   else if (!run.stop.aborted && now - h.lastUpMs > run.settings.giveUpAfterMs) giveUp(run);
 }

@@ -8,6 +8,7 @@ import type { ScheduleSpec } from './schedule.js';
 import type { SendOptions } from './send-options.js';
 import { SlotPacer } from './slot-pacer.js';
 import { ThingStats } from './stats.js';
+import { TakeoverWatch } from './takeover.js';
 import type { StopReason } from './summary.js';
 
 /** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
@@ -56,6 +57,10 @@ export interface Health {
   lastInterruptError?: string;
   /** interruptions already logged */
   reportedInterruptions: number;
+  /** per thing (by index): whether another client with its client id keeps taking its connection over */
+  takeover: Map<number, TakeoverWatch>;
+  /** things that seem taken over, not yet logged */
+  takenOver: string[];
 }
 
 /**
@@ -110,7 +115,7 @@ export class RunState {
     this.readers = opts.devices.map((_, k) => (s.partition ? this.feed.reader(k, s.things) : this.feed.reader(0, 1)));
     this.conns = new Array(s.things);
     this.pacer = new SlotPacer(clock, PACER_TICK_MS);
-    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0 };
+    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, takeover: new Map(), takenOver: [] };
     this.lastSettleMs = this.startMs;
   }
 

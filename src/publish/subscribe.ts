@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { createConnector, type Connector, type DeviceConnection, type Protocol, type QoS } from '../mqtt/index.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import type { SendDevice } from './send-options.js';
+import { TakeoverWatch, takeoverMessage } from './takeover.js';
 
 export interface SubscribeOptions {
   device: SendDevice;
@@ -118,11 +119,16 @@ export async function runSubscribe(opts: SubscribeOptions, deps: SubscribeDeps):
 /** Connects, retrying until `giveUpAfterMs`; false when stopped first. */
 async function connect(conn: DeviceConnection, opts: SubscribeOptions, log: Logger, clock: Clock, listening: Listening): Promise<boolean> {
   let lastError: string | undefined;
+  const takeover = new TakeoverWatch();
   conn.on((e) => {
     if (e.type === 'failed') {
       lastError = e.error;
       if (e.attempt === 1) log.warn({ error: e.error }, 'connection attempt failed; retrying');
-    } else if (e.type === 'interrupted') log.warn({ error: e.error }, 'connection interrupted; reconnecting');
+    } else if (e.type === 'connected' || e.type === 'resumed') takeover.connected(clock.now());
+    else if (e.type === 'interrupted') {
+      log.warn({ error: e.error }, 'connection interrupted; reconnecting');
+      if (takeover.interrupted(clock.now())) log.warn(takeoverMessage([opts.clientId ?? opts.device.name]));
+    }
   });
   const giveUp = new AbortController();
   const giveUpTimer = clock.after(opts.giveUpAfterMs ?? 30_000, () => giveUp.abort());

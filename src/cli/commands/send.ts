@@ -13,6 +13,7 @@ import { fleetPositions, nameIndex, owns } from '../../fleet/shard.js';
 import { ownedSource } from '../../publish/owned-source.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext } from '../context.js';
+import { claimThings } from '../../fleet/lock.js';
 import { checkCaFile, finish, mqttTarget } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
@@ -129,6 +130,8 @@ export function sendCommand(): Command {
       return global && workers === 1 ? ownedSource(whole, global.positions, global.fleetSize) : whole;
     })();
 
+    // the input is good: the things are this run's (or another elf's, which fails here)
+    await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name));
     const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
     process.once('exit', mqtt.cleanup);
 

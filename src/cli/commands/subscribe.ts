@@ -4,6 +4,7 @@ import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
 import type { SubscribeResult } from '../../publish/subscribe.js';
 import { commandContext } from '../context.js';
+import { claimThings } from '../../fleet/lock.js';
 import { checkCaFile, finish, mqttTarget } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
@@ -51,6 +52,7 @@ export function subscribeCommand(): Command {
     const { devices } = selectDevices(fleet, raw.thing !== undefined ? { names: [raw.thing] } : undefined, '--thing');
     const device = devices[devices.length - 1]!;
     await checkCaFile(caFile);
+    await claimThings(ctx.stateDir, 'subscribe', [device.name]);
     // --expect alone: stop as soon as the expectation is met
     const count = raw.count ?? (raw.expect !== undefined && raw.duration === undefined ? raw.expect : undefined);
     if (raw.expect === 0 && raw.count === undefined && raw.duration === undefined) throw new UsageError('--expect 0 needs --duration (how long to listen)');
