@@ -31,7 +31,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'elf-bad-src-'));
   s = await startStandInProcess();
   dir = path.join(work, 'misc');
-  const r = await runCli(['create', '1', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work, timeoutMs: 90_000 });
+  const r = await runCli(['create', String(THINGS), '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work, timeoutMs: 90_000 });
   expect(r.exitCode, r.stderr).toBe(0);
 }, 120_000);
 
@@ -47,8 +47,16 @@ const file = (name: string, content: string | Buffer) => {
 };
 const good = (n: number, tag: string) => Array.from({ length: n }, (_, i) => JSON.stringify({ tag, i }));
 
+/**
+ * Each run its own thing: the cases run concurrently, and elf refuses to start on things another
+ * elf uses (two clients with one client id would disconnect each other).
+ */
+const THINGS = 8;
+let nextThing = 0;
+const thing = () => `thing_${nextThing++ % THINGS}`;
+
 function send(source: string): Promise<CliResult> {
-  return runCli(['send', '--json-message', source, '--no-loop', '--interval', '0', '--json', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
+  return runCli(['send', '--json-message', source, '--no-loop', '--interval', '0', '--json', '--things', thing(), '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
 }
 
 interface Summary {
@@ -137,7 +145,7 @@ describe.runIf(SEND_CLI)('a truncated JSON array (issue 17, item 5)', () => {
 
   it('fails the run under --strict, naming the file and line', async () => {
     const source = truncated();
-    const r = await runCli(['send', '--json-message', source, '--no-loop', '--interval', '0', '--strict', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
+    const r = await runCli(['send', '--json-message', source, '--no-loop', '--interval', '0', '--strict', '--things', thing(), '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain(`elf: ${source}:3: the JSON array is not closed`);
     expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
