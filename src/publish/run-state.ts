@@ -8,7 +8,7 @@ import type { ScheduleSpec } from './schedule.js';
 import type { SendOptions } from './send-options.js';
 import { SlotPacer } from './slot-pacer.js';
 import { ThingStats } from './stats.js';
-import { TakeoverWatch } from './takeover.js';
+import type { TakeoverWatch } from './takeover.js';
 import type { StopReason } from './summary.js';
 
 /** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
