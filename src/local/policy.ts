@@ -49,7 +49,7 @@ export interface PolicyContext {
   thing?: { thingName: string; thingTypeName?: string; attributes: Record<string, string> };
 }
 
-export type Decision =
+export type PolicyDecision =
   | { decision: 'allow' }
   | { decision: 'explicitDeny'; statement: PolicyStatement }
   | { decision: 'implicitDeny' };
@@ -243,7 +243,7 @@ function conditionHolds(st: PolicyStatement, ctx: PolicyContext): boolean {
 }
 
 /** Evaluates every statement of every policy for one request (IAM evaluation). */
-export function evaluate(policies: readonly PolicyDocument[], action: string, resource: string, ctx: PolicyContext): Decision {
+export function evaluate(policies: readonly PolicyDocument[], action: string, resource: string, ctx: PolicyContext): PolicyDecision {
   let allowed = false;
   for (const policy of policies) {
     for (const st of policy.statements) {

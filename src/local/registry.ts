@@ -14,7 +14,7 @@ const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
  * changed nothing. Implements the broker's BrokerAuthority contract.
  */
 
-export interface ThingRecord {
+export interface RegistryThing {
   thingName: string;
   thingId: string;
   thingArn: string;
@@ -52,7 +52,7 @@ export interface PolicyRecord {
 /** What registry.json holds. Lists, not objects, so that names like "123" keep their order. */
 export interface RegistrySnapshot {
   format: 'elf-registry/1';
-  things: ThingRecord[];
+  things: RegistryThing[];
   certificates: CertificateRecord[];
   policies: PolicyRecord[];
   /** [policyName, target (certificate ARN)] */
@@ -143,7 +143,7 @@ export class Registry implements BrokerAuthority {
   readonly account: string;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly things = new Map<string, ThingRecord>();
+  private readonly things = new Map<string, RegistryThing>();
   private readonly certificates = new Map<string, CertificateRecord>();
   private readonly policies = new Map<string, PolicyRecord>();
   /** policyName → target (certificate ARN) */
@@ -198,7 +198,7 @@ export class Registry implements BrokerAuthority {
     }
   }
 
-  private thing(name: string): ThingRecord {
+  private thing(name: string): RegistryThing {
     const t = this.things.get(valid.thingName(name));
     if (!t) throw notFound(`Thing ${name} cannot be found.`);
     return t;
@@ -254,7 +254,7 @@ export class Registry implements BrokerAuthority {
     // the stand-in has no thing types or billing groups, so any named one does not exist
     if (input.thingTypeName !== undefined) throw notFound(`Thing type ${input.thingTypeName} does not exist`);
     if (input.billingGroupName !== undefined) throw notFound(`Billing group ${input.billingGroupName} does not exist`);
-    const t: ThingRecord = { thingName: name, thingId: this.newId(), thingArn: this.arn(region, `thing/${name}`), attributes, version: 1, creationDate: this.now() };
+    const t: RegistryThing = { thingName: name, thingId: this.newId(), thingArn: this.arn(region, `thing/${name}`), attributes, version: 1, creationDate: this.now() };
     this.things.set(name, t);
     return { thingName: name, thingArn: t.thingArn, thingId: t.thingId };
   }

@@ -46,18 +46,18 @@ export interface PolicyInput {
   partition?: string;
 }
 
-export interface PolicyStatement {
+export interface ThingPolicyStatement {
   Effect: 'Allow' | 'Deny';
   Action: string[];
   Resource: string[];
 }
 
-export interface PolicyDocument {
+export interface ThingPolicyDocument {
   Version: '2012-10-17';
-  Statement: PolicyStatement[];
+  Statement: ThingPolicyStatement[];
 }
 
-export function policyDocument({ region, account, thingName, topicRoot, partition = 'aws' }: PolicyInput): PolicyDocument {
+export function thingPolicyDocument({ region, account, thingName, topicRoot, partition = 'aws' }: PolicyInput): ThingPolicyDocument {
   if (!/^aws(-[a-z]+)*$/.test(partition)) throw new Error(`invalid partition for a policy ARN: ${partition}`);
   if (!/^[a-z0-9-]+$/.test(region)) throw new Error(`invalid region for a policy ARN: ${region}`);
   if (!/^\d{12}$/.test(account)) throw new Error(`invalid account id for a policy ARN: ${account}`);
@@ -86,7 +86,7 @@ export function policyDocument({ region, account, thingName, topicRoot, partitio
 
 /** The document as sent to CreatePolicy: compact JSON (AWS counts 2,048 characters without whitespace, docs/aws-iot-facts.md#policies). */
 export function policyDocumentText(input: PolicyInput): string {
-  return JSON.stringify(policyDocument(input));
+  return JSON.stringify(thingPolicyDocument(input));
 }
 
 /** Same policy? Compares parsed documents so whitespace and key order do not matter. */

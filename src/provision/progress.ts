@@ -2,7 +2,7 @@
  * A one-line progress bar on a terminal (stderr), redrawn at most 10 times a second; silent when the
  * stream is not a TTY (logs and the summary line say what happened).
  */
-export interface Progress {
+export interface ProgressBar {
   update(done: number, failed: number): void;
   finish(): void;
 }
@@ -13,7 +13,7 @@ export function renderBar(label: string, done: number, failed: number, total: nu
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done + failed}/${total}${failed ? ` (${failed} failed)` : ''}`;
 }
 
-export function createProgress(stream: NodeJS.WriteStream, label: string, total: number, now: () => number = Date.now): Progress {
+export function createProgress(stream: NodeJS.WriteStream, label: string, total: number, now: () => number = Date.now): ProgressBar {
   if (!stream.isTTY) return { update() {}, finish() {} };
   let last = 0;
   let shown = false;

@@ -13,7 +13,7 @@ import {
   type IoTClient,
 } from '@aws-sdk/client-iot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { policyDocument } from '../../src/provision/policy.js';
+import { thingPolicyDocument } from '../../src/provision/policy.js';
 import { cleanEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { makeUnwritable } from '../helpers/disk.js';
 import { freePort } from '../helpers/net.js';
@@ -83,7 +83,7 @@ describe('create and clean against the stand-in', () => {
       const policies = (await iot.send(new ListAttachedPoliciesCommand({ target: certArn }))).policies ?? [];
       expect(policies.map((p) => p.policyName)).toEqual([`elf-${name}`]);
       const doc = JSON.parse((await iot.send(new GetPolicyCommand({ policyName: `elf-${name}` }))).policyDocument!);
-      expect(doc).toEqual(policyDocument({ region: s.region, account: certArn.split(':')[4]!, thingName: name, topicRoot: 'elf' }));
+      expect(doc).toEqual(thingPolicyDocument({ region: s.region, account: certArn.split(':')[4]!, thingName: name, topicRoot: 'elf' }));
       expect(JSON.stringify(doc)).not.toContain(':*:');
 
       // the files: modes, and certificate, public key and private key belong together and to the registry

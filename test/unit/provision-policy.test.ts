@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, parsePolicy } from '../../src/local/policy.js';
-import { parseArn, policyDocument, policyDocumentText, policyNameFor, POLICY_NAME_RE, samePolicy, topicRootProblem, type PolicyDocument } from '../../src/provision/policy.js';
+import { parseArn, thingPolicyDocument, policyDocumentText, policyNameFor, POLICY_NAME_RE, samePolicy, topicRootProblem, type ThingPolicyDocument } from '../../src/provision/policy.js';
 
 /**
  * A tiny evaluator of AWS IoT policy semantics (docs/aws-iot-facts.md#policies): implicit
@@ -12,7 +12,7 @@ function glob(pattern: string): RegExp {
   for (const ch of pattern) re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return new RegExp(`^${re}$`);
 }
-function allowed(doc: PolicyDocument, action: string, resource: string): boolean {
+function allowed(doc: ThingPolicyDocument, action: string, resource: string): boolean {
   let allow = false;
   for (const s of doc.Statement) {
     const actionHit = s.Action.some((a) => glob(a.toLowerCase()).test(action.toLowerCase()));
@@ -28,7 +28,7 @@ function allowed(doc: PolicyDocument, action: string, resource: string): boolean
 const R = 'eu-west-1';
 const A = '123456789012';
 const arn = (rest: string) => `arn:aws:iot:${R}:${A}:${rest}`;
-const doc = policyDocument({ region: R, account: A, thingName: 'thing_7', topicRoot: 'elf' });
+const doc = thingPolicyDocument({ region: R, account: A, thingName: 'thing_7', topicRoot: 'elf' });
 
 describe('least-privilege policy', () => {
   it('lets a thing connect only with its own name as client id', () => {
@@ -83,7 +83,7 @@ describe('least-privilege policy', () => {
   });
 
   it('uses the partition of the certificate ARN', () => {
-    const cn = policyDocument({ region: 'cn-north-1', account: A, thingName: 't', topicRoot: 'elf', partition: 'aws-cn' });
+    const cn = thingPolicyDocument({ region: 'cn-north-1', account: A, thingName: 't', topicRoot: 'elf', partition: 'aws-cn' });
     expect(cn.Statement[0]!.Resource[0]).toBe(`arn:aws-cn:iot:cn-north-1:${A}:client/t`);
     expect(parseArn(`arn:aws-cn:iot:cn-north-1:${A}:cert/abc`)).toEqual({ partition: 'aws-cn', service: 'iot', region: 'cn-north-1', account: A, resource: 'cert/abc' });
   });
@@ -91,9 +91,9 @@ describe('least-privilege policy', () => {
   it('refuses topic roots and inputs that would widen the policy', () => {
     for (const bad of ['', '#', 'a/+', 'a*', 'a?', '$aws', '/a', 'a/', 'a//b', 'a b', 'a/b/c/d/e/f/g']) expect(topicRootProblem(bad), bad).toBeDefined();
     for (const good of ['elf', 'a/b', 'sensors-1/x_y']) expect(topicRootProblem(good), good).toBeUndefined();
-    expect(() => policyDocument({ region: R, account: '*', thingName: 't', topicRoot: 'elf' })).toThrow(/account/);
-    expect(() => policyDocument({ region: '*', account: A, thingName: 't', topicRoot: 'elf' })).toThrow(/region/);
-    expect(() => policyDocument({ region: R, account: A, thingName: 't*', topicRoot: 'elf' })).toThrow(/thing name/);
+    expect(() => thingPolicyDocument({ region: R, account: '*', thingName: 't', topicRoot: 'elf' })).toThrow(/account/);
+    expect(() => thingPolicyDocument({ region: '*', account: A, thingName: 't', topicRoot: 'elf' })).toThrow(/region/);
+    expect(() => thingPolicyDocument({ region: R, account: A, thingName: 't*', topicRoot: 'elf' })).toThrow(/thing name/);
   });
 
   it('compares documents regardless of whitespace and key order', () => {

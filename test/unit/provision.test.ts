@@ -8,7 +8,7 @@ import { Fleet } from '../../src/fleet/fleet.js';
 import { loadFleet } from '../../src/fleet/store.js';
 import { cleanLocalOnly, runClean, type CleanRequest } from '../../src/provision/clean.js';
 import { runCreate, type CreateIo, type CreateRequest } from '../../src/provision/create.js';
-import { policyDocument } from '../../src/provision/policy.js';
+import { thingPolicyDocument } from '../../src/provision/policy.js';
 import { DUMMY_CREDENTIALS, type ResolvedTarget } from '../../src/target/target.js';
 import { systemClock, type Clock } from '../../src/util/clock.js';
 import { ApiError, MemoryIot } from '../helpers/memory-iot.js';
@@ -64,7 +64,7 @@ describe('create and clean against an in-memory control plane', () => {
       expect(cert.status).toBe('ACTIVE');
       expect([...cert.things]).toEqual([t.name]);
       expect([...cert.policies]).toEqual([`elf-${t.name}`]);
-      expect(JSON.parse(iot.policies.get(`elf-${t.name}`)!.document)).toEqual(policyDocument({ region: 'us-east-1', account: '123456789012', thingName: t.name, topicRoot: 'elf' }));
+      expect(JSON.parse(iot.policies.get(`elf-${t.name}`)!.document)).toEqual(thingPolicyDocument({ region: 'us-east-1', account: '123456789012', thingName: t.name, topicRoot: 'elf' }));
       expect(iot.things.get(t.name)!.attributes.elf_fleet).toBe(fleet.fleetId);
     }
     // compacted at the end
