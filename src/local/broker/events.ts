@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { DisconnectReason } from './sessions.js';
 
 /**
  * The seams where the rest of the stand-in sees what the broker does: every accepted PUBLISH (the
@@ -12,6 +13,12 @@ export interface BrokerClient {
   clientId: string;
   certificateId: string;
   ipAddress: string | undefined;
+  /** unique for the life of the connection */
+  sessionIdentifier: string;
+}
+
+export interface ClientDisconnected extends BrokerClient {
+  reason: DisconnectReason;
 }
 
 export interface AcceptedPublish {
@@ -31,7 +38,9 @@ export interface SubscriptionChange {
 export interface BrokerEventMap {
   publish: AcceptedPublish;
   connect: BrokerClient;
-  disconnect: BrokerClient;
+  /** a CONNECT refused because the policy does not allow the client id or its will */
+  connectFailed: BrokerClient;
+  disconnect: ClientDisconnected;
   subscribe: SubscriptionChange;
   unsubscribe: SubscriptionChange;
 }

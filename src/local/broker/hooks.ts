@@ -5,7 +5,8 @@ import type { BrokerAuthority } from '../authority.js';
 import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS } from '../topics.js';
 import type { Authorizer, Denial } from './authorize.js';
 import { answeredInPuback, answeredInSuback, connackReturnCode, disconnectCode } from './reasons.js';
-import type { Sessions } from './sessions.js';
+import type { BrokerEvents } from './events.js';
+import { noteDisconnect, type Session, type Sessions } from './sessions.js';
 
 /**
  * aedes's hooks, one per packet it asks about, each asking authorize.ts and answering the way AWS IoT
@@ -26,13 +27,15 @@ export function heldFilters(client: Client): string[] {
 }
 
 /**
- * AWS grants at most QoS 1. aedes 2.0.0-beta.1 puts in the SUBACK the QoS a SUBSCRIBE asked for even
- * when authorizeSubscribe grants less (it then delivers at the lower one), so requests for QoS 2 are
- * lowered as each SUBSCRIBE is parsed, before aedes reads them.
+ * Watch each packet as it is parsed, before aedes reads it: AWS grants at most QoS 1, and aedes
+ * 2.0.0-beta.1 puts in the SUBACK the QoS a SUBSCRIBE asked for even when authorizeSubscribe grants
+ * less (it then delivers at the lower one), so requests for QoS 2 are lowered here; and a DISCONNECT
+ * from the client is noted as the reason its connection ends.
  */
-export function grantAtMostQos1(client: Client): void {
+export function watchPackets(client: Client, session: Session): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser;
   parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: { qos: number }[] }) => {
+    if (packet.cmd === 'disconnect') noteDisconnect(session, 'CLIENT_INITIATED_DISCONNECT');
     if (packet.cmd !== 'subscribe') return;
     for (const sub of packet.subscriptions ?? []) if (sub.qos > 1) sub.qos = 1;
   });
@@ -40,12 +43,28 @@ export function grantAtMostQos1(client: Client): void {
 
 const isV5 = (client: Client | null): boolean => client?.version === 5;
 
-/** End an MQTT 5 connection with a DISCONNECT naming the refusal. */
-function disconnectFor(client: Client, denial: Denial): void {
+/** A refusal ends the connection: note why, and tell an MQTT 5 client with a DISCONNECT naming it. */
+function endFor(client: Client, s: Session, denial: Denial): void {
+  noteDisconnect(s, denial.kind === 'not-authorized' ? 'AUTH_ERROR' : 'CLIENT_ERROR');
+  if (!isV5(client)) return;
   client.disconnect({ reasonCode: disconnectCode(denial.kind), properties: { reasonString: denial.reason.slice(0, 200) } });
 }
 
-export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, authorizer: Authorizer, log: Logger): Partial<AedesOptions> {
+export interface HookDeps {
+  authority: BrokerAuthority;
+  sessions: Sessions;
+  authorizer: Authorizer;
+  events: BrokerEvents;
+  log: Logger;
+}
+
+export function aedesHooks({ authority, sessions, authorizer, events, log }: HookDeps): Partial<AedesOptions> {
+  /** The CONNECT was refused by policy: AWS publishes a connect_failed lifecycle event for that. */
+  const connectFailed = (s: Session, clientId: string, denial: Denial) => {
+    if (denial.kind !== 'not-authorized') return;
+    events.emit('connectFailed', { clientId, certificateId: s.certificateId, ipAddress: s.ipAddress, sessionIdentifier: s.sessionIdentifier });
+  };
+
   /** MQTT 5 CONNECTs whose decision waits for `authenticate` (after aedes has assigned a missing client id). */
   const pendingV5 = new WeakMap<Client, ConnectPacket>();
 
@@ -76,7 +95,11 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
         return done(null, true);
       }
       const denied = authorizer.connect(s, clientId, packet.will);
-      if (denied) return refuse(denied.reason);
+      if (denied) {
+        connectFailed(s, clientId, denied);
+        return refuse(denied.reason);
+      }
+      if (clientId) sessions.claim(s, clientId);
       packet.keepalive = clampKeepAlive(packet.keepalive ?? 0);
       done(null, true);
     },
@@ -89,7 +112,11 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
       pendingV5.delete(client);
       const s = sessions.of(client);
       const denied: Denial | undefined = s ? authorizer.connect(s, client.id, packet.will) : { kind: 'not-authorized', reason: 'no accepted certificate' };
-      if (!denied) return done(null, true);
+      if (!denied) {
+        if (s) sessions.claim(s, client.id);
+        return done(null, true);
+      }
+      if (s) connectFailed(s, client.id, denied);
       log.info({ clientId: client.id, certificateId: s?.certificateId }, `connection refused: ${denied.reason}`);
       const err = Object.assign(new Refusal(denied.reason), { returnCode: connackReturnCode(denied.kind) }) as AuthenticateError;
       done(err, false);
@@ -106,7 +133,7 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
       const v5InAck = isV5(client) && answeredInPuback(denied.kind, packet.qos);
       log.info({ clientId: client.id, topic: packet.topic.slice(0, 300) }, `publish refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
       // MQTT 5: aedes answers a refused QoS 1 publish with PUBACK 0x87 and keeps the connection
-      if (isV5(client) && !v5InAck) disconnectFor(client, denied);
+      if (!v5InAck) endFor(client, s, denied);
       done(new Refusal(denied.reason));
     },
 
@@ -119,7 +146,7 @@ export function aedesHooks(authority: BrokerAuthority, sessions: Sessions, autho
         log.info({ clientId: client.id, filter: sub.topic.slice(0, 300) }, `subscribe refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
         // MQTT 5: a null subscription is answered with SUBACK 0x87 for that filter
         if (v5InAck) return done(null, null);
-        if (isV5(client)) disconnectFor(client, denied);
+        endFor(client, s, denied);
         return done(new Refusal(denied.reason));
       }
       // AWS supports QoS 0 and 1; grant at most 1 (MQTT 3.1.1 §3.9.3 and MQTT 5 §3.9.3 let the server grant less)

@@ -4,9 +4,10 @@ import type { BrokerAuthority } from '../authority.js';
 import { ShadowService } from '../shadow.js';
 import { Authorizer } from './authorize.js';
 import { BrokerEvents, type BrokerClient } from './events.js';
-import { aedesHooks, grantAtMostQos1, Refusal } from './hooks.js';
+import { aedesHooks, Refusal, watchPackets } from './hooks.js';
+import { startLifecycleEvents } from './lifecycle.js';
 import { startListeners } from './listeners.js';
-import { Sessions } from './sessions.js';
+import { noteDisconnect, Sessions } from './sessions.js';
 import { shadowListener } from './shadow-topics.js';
 
 /**
@@ -18,7 +19,8 @@ import { shadowListener } from './shadow-topics.js';
  * - authorize.ts: the connect / publish / subscribe / receive decisions (policies and AWS's limits);
  * - hooks.ts: aedes's hooks, answering each packet the way AWS does (reasons.ts: MQTT 5 reason codes);
  * - events.ts: the seams where the rest of the stand-in sees accepted publishes and client lifecycle;
- * - shadow-topics.ts: device shadows, as one listener of accepted publishes.
+ * - shadow-topics.ts: device shadows, as one listener of accepted publishes;
+ * - lifecycle.ts: AWS's lifecycle events ($aws/events/presence/…, $aws/events/subscriptions/…), as another.
  */
 
 export type { AcceptedPublish, BrokerClient, BrokerEventMap, BrokerEventName, SubscriptionChange } from './events.js';
@@ -36,6 +38,8 @@ export interface StartBrokerOptions {
   shadows?: ShadowService;
   /** a TLS handshake not finished after this long is dropped (default 10 s) */
   handshakeTimeoutMs?: number;
+  /** the clock of lifecycle-event timestamps, epoch ms (default Date.now) */
+  now?: () => number;
 }
 
 /** A message the stand-in publishes itself, as AWS IoT does (shadow responses, events, rule actions). */
@@ -65,7 +69,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   const sessions = new Sessions(authority, log);
   const authorizer = new Authorizer(authority, log);
   const events = new BrokerEvents(log);
-  const broker = new Aedes(aedesHooks(authority, sessions, authorizer, log));
+  const broker = new Aedes(aedesHooks({ authority, sessions, authorizer, events, log }));
   await broker.listen();
 
   const publish = (msg: ServiceMessage): Promise<void> =>
@@ -75,6 +79,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     });
   wireEvents(broker, sessions, events, log);
   events.on('publish', shadowListener(shadows, (topic, payload) => publish({ topic, payload }), log));
+  startLifecycleEvents({ events, publish: (topic, payload) => publish({ topic, payload, qos: 1 }), now: opts.now ?? Date.now, log });
 
   const unwatch = sessions.watch((s) => authorizer.refresh(s));
   let listeners;
@@ -87,7 +92,8 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
       log,
       onSecureConnection: (socket) => {
-        if (sessions.accept(socket)) grantAtMostQos1(broker.handle(socket));
+        const session = sessions.accept(socket);
+        if (session) watchPackets(broker.handle(socket), session);
       },
     });
   } catch (e) {
@@ -107,6 +113,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     close() {
       closing ??= (async () => {
         unwatch();
+        for (const s of sessions.all()) noteDisconnect(s, 'SERVER_INITIATED_DISCONNECT');
         const stopped = listeners.close();
         await new Promise<void>((r) => broker.close(() => r()));
         await stopped;
@@ -120,7 +127,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
 function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log: Logger): void {
   const who = (client: Client | null): BrokerClient | undefined => {
     const s = sessions.of(client);
-    return client && s ? { clientId: client.id, certificateId: s.certificateId, ipAddress: s.ipAddress } : undefined;
+    return client && s ? { clientId: client.id, certificateId: s.certificateId, ipAddress: s.ipAddress, sessionIdentifier: s.sessionIdentifier } : undefined;
   };
   broker.on('publish', (packet: AedesPublishPacket, client: Client | null) => {
     if (packet.topic.startsWith('$SYS')) return;
@@ -137,8 +144,9 @@ function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log
   broker.on('clientDisconnect', (client: Client) => {
     log.info({ clientId: client.id }, 'client disconnected');
     const c = who(client);
-    if (c) events.emit('disconnect', c);
+    if (c) events.emit('disconnect', { ...c, reason: sessions.of(client)?.disconnectReason ?? 'CONNECTION_LOST' });
   });
+  broker.on('keepaliveTimeout', (client: Client) => noteDisconnect(sessions.of(client), 'MQTT_KEEP_ALIVE_TIMEOUT'));
   broker.on('subscribe', (subs: Subscription[], client: Client) => {
     const c = who(client);
     // aedes reports refused filters too, with a failure code (0x80 and above) as their QoS
@@ -146,6 +154,8 @@ function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log
     if (c && granted.length > 0) events.emit('subscribe', { client: c, filters: granted });
   });
   broker.on('unsubscribe', (filters: string[], client: Client) => {
+    // aedes drops a closing client's subscriptions through the same path: that is no UNSUBSCRIBE
+    if (client.closed) return;
     const c = who(client);
     if (c) events.emit('unsubscribe', { client: c, filters });
   });

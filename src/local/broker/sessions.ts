@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type tls from 'node:tls';
 import type { Client } from 'aedes';
 import type { Logger } from '../../log.js';
@@ -26,11 +26,36 @@ export interface Session {
   decisions: Map<string, boolean>;
   /** the certificate stopped being ACTIVE or was deleted: nothing more is allowed */
   revoked: boolean;
+  /** unique for the life of this connection (AWS's lifecycle events call it sessionIdentifier) */
+  sessionIdentifier: string;
+  /** the client id this connection holds once its CONNECT was accepted */
+  clientId?: string;
+  /** why the connection ended, once that is known (the first reason recorded wins) */
+  disconnectReason?: DisconnectReason;
+}
+
+/**
+ * Why a connection ended, in the words of AWS's disconnect lifecycle events
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html#connect-disconnect).
+ */
+export type DisconnectReason =
+  | 'CLIENT_INITIATED_DISCONNECT'
+  | 'AUTH_ERROR'
+  | 'CLIENT_ERROR'
+  | 'CONNECTION_LOST'
+  | 'DUPLICATE_CLIENTID'
+  | 'MQTT_KEEP_ALIVE_TIMEOUT'
+  | 'SERVER_INITIATED_DISCONNECT';
+
+/** Record why a connection is ending, unless a reason is already known. */
+export function noteDisconnect(s: Session | undefined, reason: DisconnectReason): void {
+  if (s && s.disconnectReason === undefined) s.disconnectReason = reason;
 }
 
 export class Sessions {
   private readonly bySocket = new WeakMap<object, Session>();
   private readonly byCertificate = new Map<string, Set<Session>>();
+  private readonly byClientId = new Map<string, Session>();
 
   constructor(
     private readonly authority: BrokerAuthority,
@@ -63,6 +88,7 @@ export class Sessions {
       ctx: { certificateId },
       decisions: new Map(),
       revoked: false,
+      sessionIdentifier: randomUUID(),
     };
     this.bySocket.set(socket, session);
     let set = this.byCertificate.get(certificateId);
@@ -72,8 +98,22 @@ export class Sessions {
       const live = this.byCertificate.get(certificateId);
       live?.delete(session);
       if (live?.size === 0) this.byCertificate.delete(certificateId);
+      if (session.clientId !== undefined && this.byClientId.get(session.clientId) === session) this.byClientId.delete(session.clientId);
     });
     return session;
+  }
+
+  /** A CONNECT was accepted: the session now holds `clientId`, and an older connection holding it is being taken over. */
+  claim(s: Session, clientId: string): void {
+    const previous = this.byClientId.get(clientId);
+    if (previous && previous !== s) noteDisconnect(previous, 'DUPLICATE_CLIENTID');
+    s.clientId = clientId;
+    this.byClientId.set(clientId, s);
+  }
+
+  /** Every session still open (for shutting down). */
+  *all(): Iterable<Session> {
+    for (const set of this.byCertificate.values()) yield* set;
   }
 
   /** The session of an aedes client (its `conn` is the TLS socket). */
@@ -94,6 +134,7 @@ export class Sessions {
       for (const s of live) {
         if (!cert || cert.status !== 'ACTIVE') {
           s.revoked = true;
+          noteDisconnect(s, 'AUTH_ERROR');
           this.log.info({ certificateId, clientId: s.ctx.clientId }, `closing the connection: certificate is ${cert ? cert.status : 'deleted'}`);
           s.socket.destroy();
         } else {
