@@ -29,6 +29,25 @@ export async function mqttTarget(ctx: CommandContext, fleet: Fleet, flags: { mqt
   );
 }
 
+/**
+ * Ctrl-C (or SIGTERM) once: `onFirst`, then the returned signal aborts and the command winds down;
+ * twice: removes what `cleanup` removes and exits 130 at once.
+ */
+export function stopOnSignals(cleanup: () => void, onFirst?: () => void): AbortSignal {
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) {
+      cleanup();
+      process.exit(130);
+    }
+    onFirst?.();
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac.signal;
+}
+
 function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
     if (!stream.writable) return resolve();

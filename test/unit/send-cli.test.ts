@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from '../../src/fleet/fleet.js';
 import type { FleetState, ThingRecord } from '../../src/fleet/types.js';
 import { defaultFilters, parseThingsSelector, selectDevices } from '../../src/publish/fleet-devices.js';
-import { outcome } from '../../src/cli/commands/send.js';
+import { outcome, sendInput, sendOptions } from '../../src/cli/commands/send.js';
+import { subscribeOutcome } from '../../src/cli/commands/subscribe.js';
 import type { SendSummary } from '../../src/publish/summary.js';
 
 const complete = (name: string): ThingRecord => ({
@@ -66,5 +67,36 @@ describe('send outcome → exit code', () => {
     const none = outcome(summary({ connected: 0, totals: { scheduled: 0, sent: 0, acked: 0, failed: 0, unacked: 0, skipped: 0, late: 0 } }));
     expect(none?.exitCode).toBe(1);
     expect(none?.message).toMatch(/^nothing was delivered: no thing could connect/);
+  });
+});
+
+describe('send flags → what runSend is asked', () => {
+  const flags = { format: 'auto' as const, topic: 'elf', qos: 1 as const, interval: 1, duration: 120, loop: true, protocol: '3.1.1' as const, connectRate: 100, workers: 'auto' as const, stateDir: 'misc' };
+
+  it('one source and one CA file from the flags and their aliases; contradictions are one-line usage errors', () => {
+    expect(sendInput(undefined, flags)).toEqual({ source: { kind: 'message', text: 'IoT ELF Hello' } });
+    expect(sendInput('hi', { ...flags, rootCert: 'ca.pem' })).toEqual({ caFile: 'ca.pem', source: { kind: 'message', text: 'hi' } });
+    expect(sendInput(undefined, { ...flags, file: 'm.csv', format: 'csv', strict: true, maxPayload: 10 }).source).toEqual({ kind: 'file', path: 'm.csv', format: 'csv', strict: true, maxPayloadBytes: 10 });
+    expect(sendInput(undefined, { ...flags, jsonMessage: 'm.jsonl' }).source).toMatchObject({ maxPayloadBytes: 128 * 1024, strict: false });
+    expect(() => sendInput(undefined, { ...flags, file: 'a', jsonMessage: 'b' })).toThrow(/^--file is an alias of --json-message/);
+    expect(() => sendInput(undefined, { ...flags, rootCert: 'a', caFile: 'b' })).toThrow(/^--root-cert is an alias of --ca-file/);
+    expect(() => sendInput('hi', { ...flags, jsonMessage: 'm.jsonl' })).toThrow(/^give a message or --json-message <file>, not both/);
+    expect(() => sendInput(undefined, { ...flags, format: 'csv' })).toThrow(/^--format applies to --json-message <file> only/);
+  });
+
+  it('the broker, the CA and the field names defaults', () => {
+    const mqtt = { host: 'h', port: 8883, caFile: '/ca', awsLimits: true, awsSemantics: true, via: 'flag' as const, cleanup: () => {} };
+    const o = sendOptions({ ...flags, addTimestamp: true, addThingName: 'who', count: 3 }, [], mqtt);
+    expect(o).toMatchObject({ host: 'h', port: 8883, caFile: '/ca', awsLimits: true, addTimestamp: 'timestamp', addThingName: 'who', count: 3, appendThingName: false, partition: false, drainTimeoutMs: 10_000 });
+    expect(sendOptions(flags, [], { ...mqtt, caFile: undefined })).not.toHaveProperty('caFile');
+  });
+});
+
+describe('subscribe outcome → exit code', () => {
+  it('with --expect the count decides, Ctrl-C included; without it, Ctrl-C exits 130', () => {
+    expect(subscribeOutcome({ received: 3, elapsedMs: 1, stopReason: 'aborted' }, 3)).toBeUndefined();
+    expect(subscribeOutcome({ received: 2, elapsedMs: 1, stopReason: 'duration' }, 3)?.message).toBe('expected at least 3 messages, 2 arrived');
+    expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'aborted' }, undefined)?.exitCode).toBe(130);
+    expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'duration' }, undefined)).toBeUndefined();
   });
 });

@@ -3,8 +3,9 @@ import { Command, Option } from 'commander';
 import { MAX_CONNECTS_PER_SEC_PER_ACCOUNT, MAX_PAYLOAD_BYTES } from '../../aws/limits.js';
 import { ElfError, UsageError } from '../../errors.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
+import type { MqttTarget } from '../../target/mqtt-target.js';
 import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
-import type { SendDeps, SendOptions } from '../../publish/run.js';
+import type { SendDeps, SendDevice, SendOptions } from '../../publish/send-options.js';
 import type { SendSummary } from '../../publish/summary.js';
 import type { SourceSpec } from '../../publish/workers/protocol.js';
 import { autoWorkers } from '../../publish/workers/slices.js';
@@ -14,7 +15,7 @@ import { ownedSource } from '../../publish/owned-source.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
@@ -96,17 +97,11 @@ export function sendCommand(): Command {
     .option('--json', 'print the summary as JSON on stdout');
   addShardOptions(cmd, 'send with the things');
   addTargetOptions(cmd);
-  return cmd.action(async (message: string | undefined, raw: SendFlags & { file?: string; rootCert?: string }) => {
+  return cmd.action(async (message: string | undefined, raw: SendRawFlags) => {
     const ctx = commandContext(raw);
     const { log } = ctx;
-    if (raw.file !== undefined && raw.jsonMessage !== undefined && raw.file !== raw.jsonMessage) throw new UsageError('--file is an alias of --json-message: give one of them');
-    if (raw.rootCert !== undefined && raw.caFile !== undefined && raw.rootCert !== raw.caFile) throw new UsageError('--root-cert is an alias of --ca-file: give one of them');
-    const file = raw.jsonMessage ?? raw.file;
-    const caFile = raw.caFile ?? raw.rootCert;
-    if (file !== undefined && message !== undefined) throw new UsageError('give a message or --json-message <file>, not both');
+    const input = sendInput(message, raw);
     if (raw.partition && raw.loop === false) log.debug('--no-loop is implied by --partition');
-    if (raw.format !== 'auto' && file === undefined) throw new UsageError('--format applies to --json-message <file> only');
-    const maxPayload = raw.maxPayload ?? DEFAULT_MAX_PAYLOAD;
 
     // everything that can be checked on disk is checked before any connection is made
     const fleet = await ctx.fleet();
@@ -118,101 +113,134 @@ export function sendCommand(): Command {
     if (devices.length === 0) throw new UsageError(`--shard ${shard!.index}/${shard!.count}: none of the ${selected.devices.length} things in ${ctx.stateDir} belongs to this shard`);
     const global = raw.partition ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
-    await checkCaFile(caFile);
+    await checkCaFile(input.caFile);
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
-    const sourceSpec: SourceSpec = file === undefined ? { kind: 'message', text: message ?? DEFAULT_MESSAGE } : { kind: 'file', path: file, format: raw.format, strict: raw.strict === true, maxPayloadBytes: maxPayload };
-    const source = await (async (): Promise<Source> => {
-      const src = await import('../../source/index.js');
-      if (sourceSpec.kind === 'message') return src.messageSource(sourceSpec.text);
-      const { kind: _kind, path: _path, ...options } = sourceSpec;
-      await src.checkSourceFile(sourceSpec.path, options);
-      const whole = src.fileSource(sourceSpec.path, options);
-      return global && workers === 1 ? ownedSource(whole, global.positions, global.fleetSize) : whole;
-    })();
+    // one process deals its own lines of the whole fleet's partition; workers each deal theirs
+    const source = await openSource(input.source, workers === 1 ? global : undefined);
 
     // the input is good: the things are this run's (or another elf's, which fails here)
     await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name));
-    const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
+    const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(input.caFile ? { caFile: input.caFile } : {}) });
     process.once('exit', mqtt.cleanup);
 
     // from here on connections exist: the process ends through finish()
-    const ac = new AbortController();
-    const onSigint = () => {
-      if (ac.signal.aborted) {
-        mqtt.cleanup();
-        process.exit(130);
-      }
-      log.warn('interrupted: waiting briefly for outstanding acknowledgements (Ctrl-C again to quit at once)');
-      ac.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    const tty = process.stderr.isTTY === true;
-    let statusShown = false;
+    const signal = stopOnSignals(mqtt.cleanup, () => log.warn('interrupted: waiting briefly for outstanding acknowledgements (Ctrl-C again to quit at once)'));
+    const status = statusLine(process.stderr);
     let summary: SendSummary;
     try {
-      const { renderStatusLine } = await import('../../publish/summary.js');
       log.info(
         { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
         'connecting',
       );
-      const youngGeneration = (things: number) => (things <= YOUNG_GENERATION_MAX_THINGS ? YOUNG_GENERATION_MB : undefined);
-      const run =
-        workers > 1
-          ? async (o: SendOptions, d: SendDeps) => {
-              const { runWorkers } = await import('../../publish/workers/parent.js');
-              return runWorkers(o, { ...d, source: sourceSpec, workers, youngGenerationMb: youngGeneration, ...(o.partition ? { partition: global ?? { positions: devices.map((_, i) => i), fleetSize: devices.length } } : {}) });
-            }
-          : async (o: SendOptions, d: SendDeps) => {
-              const { runSend } = await import('../../publish/run.js');
-              const mb = youngGeneration(o.devices.length);
-              if (mb !== undefined) (await import('../../young-generation.js')).limitYoungGeneration(mb);
-              return runSend(o, d);
-            };
-      summary = await run(
-        {
-          devices,
-          host: mqtt.host,
-          port: mqtt.port,
-          ...(mqtt.caFile ? { caFile: mqtt.caFile } : {}),
-          protocol: raw.protocol,
-          qos: raw.qos,
-          topic: raw.topic,
-          appendThingName: raw.appendThingName === true,
-          interval: raw.interval,
-          duration: raw.duration,
-          ...(raw.count !== undefined ? { count: raw.count } : {}),
-          loop: raw.loop,
-          partition: raw.partition === true,
-          ...(raw.addTimestamp !== undefined ? { addTimestamp: raw.addTimestamp === true ? 'timestamp' : raw.addTimestamp } : {}),
-          ...(raw.addThingName !== undefined ? { addThingName: raw.addThingName === true ? 'thing' : raw.addThingName } : {}),
-          connectRate: raw.connectRate,
-          awsLimits: mqtt.awsLimits,
-          drainTimeoutMs: DRAIN_TIMEOUT_MS,
-        },
-        {
-          source,
-          logger: log,
-          signal: ac.signal,
-          ...(tty
-            ? {
-                onProgress: (p) => {
-                  statusShown = true;
-                  process.stderr.write(`\r${renderStatusLine(p)}\x1b[K`);
-                },
-              }
-            : {}),
-        },
-      );
+      const run = runner(workers, input.source, devices, global);
+      summary = await run(sendOptions(raw, devices, mqtt), { source, logger: log, signal, ...(await status.deps()) });
     } catch (e) {
-      if (statusShown) process.stderr.write('\r\x1b[K');
+      status.clear();
       return finish(1, e, mqtt.cleanup);
     }
-    if (statusShown) process.stderr.write('\r\x1b[K');
+    status.clear();
     const { renderJson, renderText } = await import('../../publish/summary.js');
     process.stdout.write(raw.json ? renderJson(summary) : renderText(summary));
     return finish(0, outcome(summary), mqtt.cleanup);
   });
+}
+
+type SendRawFlags = SendFlags & { file?: string; rootCert?: string };
+
+/** Pure: the flags that must agree with each other, resolved to one CA file and one source. */
+export function sendInput(message: string | undefined, raw: SendRawFlags): { caFile?: string; source: SourceSpec } {
+  if (raw.file !== undefined && raw.jsonMessage !== undefined && raw.file !== raw.jsonMessage) throw new UsageError('--file is an alias of --json-message: give one of them');
+  if (raw.rootCert !== undefined && raw.caFile !== undefined && raw.rootCert !== raw.caFile) throw new UsageError('--root-cert is an alias of --ca-file: give one of them');
+  const file = raw.jsonMessage ?? raw.file;
+  const caFile = raw.caFile ?? raw.rootCert;
+  if (file !== undefined && message !== undefined) throw new UsageError('give a message or --json-message <file>, not both');
+  if (raw.format !== 'auto' && file === undefined) throw new UsageError('--format applies to --json-message <file> only');
+  const source: SourceSpec =
+    file === undefined
+      ? { kind: 'message', text: message ?? DEFAULT_MESSAGE }
+      : { kind: 'file', path: file, format: raw.format, strict: raw.strict === true, maxPayloadBytes: raw.maxPayload ?? DEFAULT_MAX_PAYLOAD };
+  return { ...(caFile !== undefined ? { caFile } : {}), source };
+}
+
+type Partition = { positions: number[]; fleetSize: number };
+
+/**
+ * The source a spec names; a file is checked (exists, is text, has messages) before any connection.
+ * With `owned`, only the lines of those positions in a partition over the whole fleet.
+ */
+async function openSource(spec: SourceSpec, owned?: Partition): Promise<Source> {
+  const src = await import('../../source/index.js');
+  if (spec.kind === 'message') return src.messageSource(spec.text);
+  const { kind: _kind, path: _path, ...options } = spec;
+  await src.checkSourceFile(spec.path, options);
+  const whole = src.fileSource(spec.path, options);
+  return owned ? ownedSource(whole, owned.positions, owned.fleetSize) : whole;
+}
+
+/** Pure: what runSend is asked to do, from the flags, the things and the broker. */
+export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTarget): SendOptions {
+  return {
+    devices,
+    host: mqtt.host,
+    port: mqtt.port,
+    ...(mqtt.caFile ? { caFile: mqtt.caFile } : {}),
+    protocol: raw.protocol,
+    qos: raw.qos,
+    topic: raw.topic,
+    appendThingName: raw.appendThingName === true,
+    interval: raw.interval,
+    duration: raw.duration,
+    ...(raw.count !== undefined ? { count: raw.count } : {}),
+    loop: raw.loop,
+    partition: raw.partition === true,
+    ...(raw.addTimestamp !== undefined ? { addTimestamp: raw.addTimestamp === true ? 'timestamp' : raw.addTimestamp } : {}),
+    ...(raw.addThingName !== undefined ? { addThingName: raw.addThingName === true ? 'thing' : raw.addThingName } : {}),
+    connectRate: raw.connectRate,
+    awsLimits: mqtt.awsLimits,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+  };
+}
+
+type Runner = (o: SendOptions, d: SendDeps) => Promise<SendSummary>;
+
+/**
+ * One process (runSend, with a small young generation for a small fleet), or worker processes
+ * (with --partition, dealing the lines over `global`, the whole fleet's positions, when sharded).
+ */
+function runner(workers: number, source: SourceSpec, devices: SendDevice[], global: Partition | undefined): Runner {
+  const youngGeneration = (things: number) => (things <= YOUNG_GENERATION_MAX_THINGS ? YOUNG_GENERATION_MB : undefined);
+  if (workers > 1) {
+    return async (o, d) => {
+      const { runWorkers } = await import('../../publish/workers/parent.js');
+      return runWorkers(o, { ...d, source, workers, youngGenerationMb: youngGeneration, ...(o.partition ? { partition: global ?? { positions: devices.map((_, i) => i), fleetSize: devices.length } } : {}) });
+    };
+  }
+  return async (o, d) => {
+    const { runSend } = await import('../../publish/run.js');
+    const mb = youngGeneration(o.devices.length);
+    if (mb !== undefined) (await import('../../young-generation.js')).limitYoungGeneration(mb);
+    return runSend(o, d);
+  };
+}
+
+/** The status line on a terminal's stderr, redrawn in place; nothing when stderr is not a terminal. */
+function statusLine(stream: NodeJS.WriteStream): { deps(): Promise<Pick<SendDeps, 'onProgress'>>; clear(): void } {
+  let shown = false;
+  return {
+    async deps() {
+      if (stream.isTTY !== true) return {};
+      const { renderStatusLine } = await import('../../publish/summary.js');
+      return {
+        onProgress: (p) => {
+          shown = true;
+          stream.write(`\r${renderStatusLine(p)}\x1b[K`);
+        },
+      };
+    },
+    clear() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
 }
 
 /** The error a finished run ends with, if any: decides the exit code. */

@@ -2,10 +2,10 @@ import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
-import type { SubscribeResult } from '../../publish/subscribe.js';
+import { stopCount, type SubscribeResult } from '../../publish/subscribe.js';
 import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
@@ -54,7 +54,7 @@ export function subscribeCommand(): Command {
     await checkCaFile(caFile);
     await claimThings(ctx.stateDir, 'subscribe', [device.name]);
     // --expect alone: stop as soon as the expectation is met
-    const count = raw.count ?? (raw.expect !== undefined && raw.duration === undefined ? raw.expect : undefined);
+    const count = stopCount(raw);
     if (raw.expect === 0 && raw.count === undefined && raw.duration === undefined) throw new UsageError('--expect 0 needs --duration (how long to listen)');
 
     const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
@@ -62,16 +62,7 @@ export function subscribeCommand(): Command {
     const { topicRoot } = fleet.requireThings();
     const filter = raw.topic ?? (mqtt.awsSemantics ? defaultFilters(topicRoot) : `${topicRoot}/#`);
 
-    const ac = new AbortController();
-    const onSignal = () => {
-      if (ac.signal.aborted) {
-        mqtt.cleanup();
-        process.exit(130);
-      }
-      ac.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signal = stopOnSignals(mqtt.cleanup);
     let result: SubscribeResult;
     try {
       const { runSubscribe } = await import('../../publish/subscribe.js');
@@ -90,7 +81,7 @@ export function subscribeCommand(): Command {
         },
         {
           logger: log,
-          signal: ac.signal,
+          signal,
           onReady: () => log.info({ thing: device.name, filter, host: mqtt.host, port: mqtt.port }, 'subscribed'),
           onMessage: (topic, payload) => {
             const text = payload.toString('utf8');
@@ -103,11 +94,12 @@ export function subscribeCommand(): Command {
     }
     const secs = (result.elapsedMs / 1000).toFixed(1);
     process.stderr.write(`elf subscribe: ${result.received} message${result.received === 1 ? '' : 's'} arrived in ${secs} s (stopped by ${result.stopReason})\n`);
-    // with --expect the verdict is the exit code, however the listening ended (Ctrl-C included)
-    let error: ElfError | undefined;
-    if (raw.expect !== undefined) {
-      if (result.received < raw.expect) error = new ElfError(`expected at least ${raw.expect} messages, ${result.received} arrived`, 'ELF_EXPECT');
-    } else if (result.stopReason === 'aborted') error = new ElfError('interrupted', 'ELF_INTERRUPTED', 130);
-    return finish(0, error, mqtt.cleanup);
+    return finish(0, subscribeOutcome(result, raw.expect), mqtt.cleanup);
   });
+}
+
+/** The error a finished subscription ends with, if any: with --expect the verdict is the exit code, however the listening ended (Ctrl-C included). */
+export function subscribeOutcome(result: SubscribeResult, expect: number | undefined): ElfError | undefined {
+  if (expect !== undefined) return result.received < expect ? new ElfError(`expected at least ${expect} messages, ${result.received} arrived`, 'ELF_EXPECT') : undefined;
+  return result.stopReason === 'aborted' ? new ElfError('interrupted', 'ELF_INTERRUPTED', 130) : undefined;
 }
