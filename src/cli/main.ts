@@ -8,6 +8,7 @@ import { sendCommand } from './commands/send.js';
 import { subscribeCommand } from './commands/subscribe.js';
 import { targetCommand } from './commands/target.js';
 import { reportCommand } from './commands/report.js';
+import { ruleCommand } from './commands/rule.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,7 +19,7 @@ export function createCLI(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand, reportCommand]) {
+  for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand, reportCommand, ruleCommand]) {
     program.addCommand(make().exitOverride());
   }
   return program;

@@ -6,6 +6,7 @@ import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { formatSummary } from '../summary.js';
 import { commandContext, type CommandContext } from '../context.js';
 import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
+import { withClient } from './rule.js';
 import { addConcurrencyOption, addTargetOptions, type TargetOptionValues } from '../options.js';
 
 interface CleanOptions extends TargetOptionValues, ShardOptionValues {
@@ -14,6 +15,15 @@ interface CleanOptions extends TargetOptionValues, ShardOptionValues {
   sweepOrphans?: boolean;
   concurrency: number;
   pacing: boolean;
+}
+
+/** The topic rules `elf rule create` made (recorded in the state dir) go first; rules elf did not make are never touched. */
+async function cleanRecordedRules(ctx: CommandContext): Promise<void> {
+  const { recordedRules, cleanRules } = await import('../../provision/rules.js');
+  if ((await recordedRules(ctx.stateDir)).length === 0) return;
+  const r = await withClient(ctx, (client) => cleanRules(client, ctx.stateDir));
+  process.stdout.write(`removed ${r.deleted} topic rules\n`);
+  if (r.failed.length > 0) throw new ElfError(`${r.failed.length} topic rules could not be removed (first: ${r.failed[0]}); run \`elf clean\` again`, 'ELF_PARTIAL');
 }
 
 export function cleanCommand(): Command {
@@ -47,6 +57,7 @@ export function cleanCommand(): Command {
       }
       if (shard) await checkShard(ctx, shard);
       const { cleanLocalOnly, runClean } = await import('../../provision/clean.js');
+      if (opts.onlyLocal !== true && opts.force !== true) await cleanRecordedRules(ctx);
       const result =
         opts.onlyLocal === true || opts.force === true
           ? await cleanLocalOnly(ctx.stateDir)

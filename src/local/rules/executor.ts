@@ -39,7 +39,7 @@ export interface ExecutorOptions extends ActionDeps {
   rules: TopicRules;
   accountId: string;
   log: Logger;
-  /** most (message, rule) pairs waiting; default 10,000 */
+  /** most (message, rule) pairs waiting; default 100,000 (a few hundred bytes each plus the payload) */
   queueLimit?: number;
   now?: () => number;
 }
@@ -83,7 +83,7 @@ export class RuleExecutor {
   }
 
   private enqueue(rule: LiveRule, m: IncomingMessage, timestamp: number): void {
-    if (this.queue.length - this.head >= (this.o.queueLimit ?? 10_000)) {
+    if (this.queue.length - this.head >= (this.o.queueLimit ?? 100_000)) {
       this.stats.dropped++;
       if (timestamp - this.lastDropLog >= 1000) {
         this.lastDropLog = timestamp;

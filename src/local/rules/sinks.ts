@@ -26,6 +26,8 @@ interface Appender {
 export class FileSinks {
   private readonly appenders = new Map<string, Appender>();
   private tmpSeq = 0;
+  /** directories known to exist (one mkdir per new directory, not per object) */
+  private readonly made = new Set<string>();
 
   constructor(readonly dir: string) {}
 
@@ -47,13 +49,18 @@ export class FileSinks {
 
   async putObject(bucket: string, key: string, bytes: Buffer): Promise<void> {
     const file = this.s3Path(bucket, key);
-    await mkdir(path.dirname(file), { recursive: true });
+    const dir = path.dirname(file);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
     // a reader sees the old object or the new one; concurrent puts of one key each use their own temp file
     const tmp = `${file}.${process.pid}.${++this.tmpSeq}.tmp`;
     try {
       await writeFile(tmp, bytes, { mode: 0o644 });
       await rename(tmp, file);
     } catch (e) {
+      this.made.delete(dir);
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
