@@ -16,11 +16,11 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 /**
  * Topic rules made by `elf rule`: the payload from flags or a `topicRulePayload` file (the one
  * `aws iot create-topic-rule --topic-rule-payload file://…` takes), the calls, and the record of the
- * rules elf made (`<state-dir>/rules.json`) so that `elf clean` removes those and no others.
+ * rules elf made (`<state-dir>/elf-rules.json`) so that `elf clean` removes those and no others.
  * https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html
  */
 
-export const RULES_RECORD = 'rules.json';
+export const RULES_RECORD = 'elf-rules.json';
 /** the role put in actions on the local stand-in, which does not check roles */
 export const LOCAL_ROLE_ARN = 'arn:aws:iam::123456789012:role/elf-local-rules';
 
