@@ -111,7 +111,8 @@ export function sendCommand(): Command {
     const shard = shardOf(raw, ctx.env);
     const devices = shard ? selected.devices.filter((d) => owns(shard, nameIndex(d.name, fleet.state!.prefix) ?? -1)) : selected.devices;
     if (devices.length === 0) throw new UsageError(`--shard ${shard!.index}/${shard!.count}: none of the ${selected.devices.length} things in ${ctx.stateDir} belongs to this shard`);
-    const global = raw.partition ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
+    // without --shard, --partition deals over the things selected (--things), as one process always did
+    const global = raw.partition && shard ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
     await checkCaFile(input.caFile);
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
