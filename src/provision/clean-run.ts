@@ -1,11 +1,10 @@
 import { ElfError } from '../errors.js';
 import { owns, RUN_ATTRIBUTE, type Shard } from '../fleet/shard.js';
 import type { ResolvedTarget } from '../target/target.js';
-import { isFatal, type CreateIo, type RunSummary } from './create.js';
+import type { CreateIo } from './create.js';
+import { forEachThing, isFatal, reportProgress, type EachThing, type RunSummary } from './each-thing.js';
 import { Caller, errorLine, type IotApi, makeIotClient, sdkIotApi } from './iot.js';
 import { policyNameFor } from './policy.js';
-import { createProgress } from './progress.js';
-import { runPool } from './pool.js';
 import { classifyError } from './retry.js';
 
 /**
@@ -106,30 +105,14 @@ export async function runCleanRun(req: CleanRunRequest, io: CreateIo): Promise<R
   }
   summary.requested = things.length;
   log.info({ runId: req.runId, things: things.length, ...(req.shard ? { shard: `${req.shard.index}/${req.shard.count}` } : {}) }, 'things of the run');
-  const progress = createProgress(io.progressStream ?? process.stderr, 'cleaning', things.length);
-  let fatal: unknown;
+  const run: EachThing = { summary, log, concurrency: req.concurrency, onProgress: io.onProgress, shouldStop: () => io.signal?.aborted === true };
   const clean = cleanThing(api, caller);
-  await runPool(
-    things,
-    req.concurrency,
-    async (name) => {
-      try {
-        await clean(name);
-        summary.succeeded++;
-      } catch (e) {
-        summary.failed++;
-        if (isFatal(e)) fatal ??= e;
-        else {
-          const line = `${name}: ${errorLine(e)}`;
-          if (summary.errors.length < 5) summary.errors.push(line);
-          log.error(line);
-        }
-      }
-      progress.update(summary.succeeded, summary.failed);
-    },
-    () => fatal !== undefined || io.signal?.aborted === true,
-  );
-  progress.finish();
+  await forEachThing(run, things, async (name) => {
+    await clean(name);
+    return true;
+  });
+  reportProgress(run, true);
+  const { fatal } = run;
   summary.interrupted = io.signal?.aborted === true;
   if (fatal !== undefined) summary.fatal = fatal instanceof ElfError ? fatal : new ElfError(`lost the control plane at ${where}: ${errorLine(fatal)}`, 'ELF_NETWORK');
   summary.stats = { ...caller.stats };

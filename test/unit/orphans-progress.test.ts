@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inWindow, orphanWindow, sweepDecision } from '../../src/provision/orphans.js';
-import { renderBar } from '../../src/provision/progress.js';
+import { renderBar } from '../../src/cli/progress-bar.js';
 
 describe('orphan certificate rules', () => {
   const cert = (id: string, t: number) => ({ certificateId: id, certificateArn: `arn:aws:iot:r:1:cert/${id}`, status: 'ACTIVE', creationDate: new Date(t) });

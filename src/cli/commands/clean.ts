@@ -3,6 +3,7 @@ import { ElfError, UsageError } from '../../errors.js';
 import type { Shard } from '../../fleet/shard.js';
 import type { RunSummary } from '../../provision/create.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
+import { progressBar } from '../progress-bar.js';
 import { formatSummary } from '../summary.js';
 import { commandContext, type CommandContext } from '../context.js';
 import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
@@ -51,7 +52,7 @@ export function cleanCommand(): Command {
       if (opts.runId !== undefined) {
         if (opts.onlyLocal || opts.force) throw new UsageError('--run-id removes things from the control plane: it does not go with --only-local');
         const { runCleanRun } = await import('../../provision/clean-run.js');
-        const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal });
+        const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'cleaning') });
         process.stdout.write(`${formatSummary('removed', result).replace(/; state in -/, '')} of run ${opts.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
         return partialFailure(result, `run \`elf clean --run-id ${opts.runId}\` again`);
       }
@@ -61,7 +62,7 @@ export function cleanCommand(): Command {
       const result =
         opts.onlyLocal === true || opts.force === true
           ? await cleanLocalOnly(ctx.stateDir)
-          : await runClean({ fleet: await ctx.fleet(), target: ctx.target, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, pacing: opts.pacing }, { log, signal: ac.signal });
+          : await runClean({ fleet: await ctx.fleet(), target: ctx.target, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, pacing: opts.pacing }, { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'cleaning') });
       if (result.kind === 'nothing') {
         process.stdout.write(`nothing to clean in ${result.stateDir}\n`);
         return;

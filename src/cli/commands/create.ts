@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
+import { progressBar } from '../progress-bar.js';
 import { formatSummary } from '../summary.js';
 import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { integer, nonEmpty } from '../parse.js';
@@ -56,7 +57,7 @@ export function createCommand(): Command {
           ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
           ...(shard ? { shard } : {}),
         },
-        { log, signal: ac.signal },
+        { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'creating') },
       );
       process.stdout.write(`${formatSummary('created', summary)}\n`);
       if (summary.runId) process.stdout.write(`run id ${summary.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: \`elf clean --run-id ${summary.runId}\` removes the run's things without local state\n`);
