@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -10,6 +9,7 @@ import {
   type CertificateAuthority,
 } from '../../src/local/ca.js';
 import { freePort } from './net.js';
+import { within } from './mqtt-clients.js';
 
 /**
  * A real mosquitto (Debian's, 2.0.x) on a free loopback port with mTLS: client certificates must
@@ -50,25 +50,6 @@ export interface MosquittoOptions {
   persistence?: boolean;
 }
 
-function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = net.connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', () => {
-        s.destroy();
-        if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${host}:${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
-}
-
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'elf-mosquitto-'));
   // mosquitto started as root drops to user `mosquitto` unless told `user root` (https://mosquitto.org/man/mosquitto-conf-5.html);
@@ -81,9 +62,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   await writeFile(path.join(dir, 'server.pem'), server.certPem);
   await writeFile(path.join(dir, 'server.key'), server.privateKey, { mode: 0o644 });
   const host = '127.0.0.1';
-  const port = await freePort(host);
+  let port = await freePort(host);
   const persistence = opts.persistence ?? true;
-  const conf = [
+  const conf = () => [
     ...(process.getuid?.() === 0 ? ['user root'] : []),
     `listener ${port} ${host}`,
     `cafile ${caFile}`,
@@ -102,23 +83,33 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     'log_type warning',
     // connections and disconnections: tests read them from `log`
     'log_type notice',
+    // "mosquitto version … running": the listener is bound (launch() waits for it)
+    'log_type information',
     '',
   ].join('\n');
   const confFile = path.join(dir, 'mosquitto.conf');
-  await writeFile(confFile, conf);
 
   let child: ChildProcess | undefined;
   let log = '';
   const launch = async () => {
     const c = spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
-    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    // ready when mosquitto says it runs (its listener is bound then): a connect to the port could
+    // reach another process that took the port first
+    const from = log.length;
+    let ready = () => {};
+    const running = new Promise<void>((resolve) => (ready = resolve));
+    const onData = (d: Buffer) => {
+      log += d.toString();
+      if (/mosquitto version \S+ running/.test(log.slice(from))) ready();
+    };
+    c.stdout!.on('data', onData);
+    c.stderr!.on('data', onData);
     const exited = new Promise<never>((_, reject) =>
       c.once('exit', (code) => reject(new Error(`mosquitto exited with ${code} at start:\n${log}`))),
     );
     exited.catch(() => {});
-    await Promise.race([waitForPort(port, host, 10_000), exited]);
+    await Promise.race([within(running, 10_000, `mosquitto running on ${host}:${port}`), exited]);
   };
   const end = async (signal: NodeJS.Signals) => {
     const c = child;
@@ -127,7 +118,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     c.kill(signal);
     await gone;
   };
-  await launch();
+  // mosquitto 2.0 cannot listen on port 0 (`listener 0 <x>` is a unix socket): the port is picked
+  // free, released, and taken by mosquitto; when someone took it in between, pick another
+  for (let attempt = 1; ; attempt++) {
+    await writeFile(confFile, conf());
+    try {
+      await launch();
+      break;
+    } catch (e) {
+      if (attempt >= 5 || !/Address already in use/i.test(log)) throw e;
+      log = '';
+      port = await freePort(host);
+    }
+  }
 
   return {
     host,
