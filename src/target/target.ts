@@ -143,7 +143,7 @@ export function decideTarget(input: DecideInput): Decision {
   if (!chain) return { need: 'chain' };
   if (chain.found) {
     const region = flags.region ?? chain.region;
-    if (!region) return { error: 'no AWS region: pass --region, set AWS_REGION (or in .env), or give the profile a region' };
+    if (!region) return { error: 'no AWS region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION (or in .env), or give the profile a region' };
     return { target: { region, local: false, ...(flags.profile ? { profile: flags.profile } : {}) } };
   }
   if (flags.profile) return { error: `no credentials for --profile ${flags.profile}: ${chain.error ?? 'not found'}` };
@@ -198,9 +198,11 @@ export async function checkCredentialChain(profile: string | undefined): Promise
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const client = new IoTClient(profile ? { profile } : {});
   try {
-    let region: string | undefined;
+    // AWS_DEFAULT_REGION after AWS_REGION and before the profile's region, as the AWS CLI reads them
+    // (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html); the SDK alone ignores it
+    let region: string | undefined = process.env.AWS_REGION?.trim() ? undefined : process.env.AWS_DEFAULT_REGION?.trim() || undefined;
     try {
-      region = await client.config.region();
+      region ??= await client.config.region();
     } catch {
       region = undefined;
     }
