@@ -18,7 +18,7 @@ export interface ConnectionOptions {
   key: PemSource;
   /** trusted CA bundle (PEM file); when absent the system trust store is used */
   caFile?: string;
-  /** default '3.1.1': aedes (the stand-in's broker) speaks only 3.1.1 */
+  /** default '3.1.1', which every broker elf targets speaks (the stand-in, mosquitto and AWS speak 5 as well) */
   protocol?: Protocol;
   /** MQTT keep-alive, seconds (AWS clamps to 30..1200); default 60 */
   keepAliveSeconds?: number;
