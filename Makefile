@@ -33,7 +33,7 @@ dist: $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.js
 	npm run build
 	@touch dist
 
-.PHONY: help install build test typecheck lint bench bootstrap bootstrap-native bootstrap-compose compose-config clean local local-start local-stop container-test
+.PHONY: help install build test test-browser typecheck lint bench bootstrap bootstrap-native bootstrap-compose compose-config clean local local-start local-stop container-test
 help: ## list the targets and variables
 	@echo "targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ test: node_modules ## install, build, typecheck, lint and run the whole test sui
 	npm run typecheck
 	npm run lint
 	npm test
+
+# browser tests are named *.browser.test.ts; they need Debian's chromium (apt-get install -y chromium)
+test-browser: dist ## only the browser tests (headless Debian chromium; screenshots in test-output/)
+	npx vitest run $(wildcard test/e2e/*.browser.test.ts)
 
 bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" (see BENCHMARKS.md)
 	node bench/run.mjs $(ARGS)
