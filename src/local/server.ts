@@ -16,6 +16,7 @@ import { loadRuleService } from './rules/index.js';
 import { CoalescingWriter } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
+import { attachTraffic, Traffic } from './traffic.js';
 
 /**
  * `elf local`: the local IoT Core stand-in. Wires the state dir (CA + registry.json), the registry,
@@ -57,6 +58,8 @@ export interface StandIn {
   caPath: string;
   registry: Registry;
   ca: CertificateAuthority;
+  /** the broker's traffic counters (messages in/out by topic and client, connections, the last minutes) */
+  traffic: Traffic;
   close(): Promise<void>;
 }
 
@@ -198,6 +201,8 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   }
   mqttPort = broker.port;
   rules.attach(broker);
+  const traffic = new Traffic();
+  attachTraffic(traffic, broker.events);
 
   const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
   let closing: Promise<void> | undefined;
@@ -212,6 +217,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     caPath: path.join(stateDir, 'ca.pem'),
     registry,
     ca,
+    traffic,
     close() {
       closing ??= (async () => {
         keys.close();

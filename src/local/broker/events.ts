@@ -3,7 +3,7 @@ import type { DisconnectReason } from './sessions.js';
 
 /**
  * The seams where the rest of the stand-in sees what the broker does: every accepted PUBLISH (the
- * shadow service and topic rules listen here), and each client's connect, disconnect, subscribe and
+ * shadow service and topic rules listen here), each message forwarded to a subscriber, and each client's connect, disconnect, subscribe and
  * unsubscribe (for lifecycle events). Listeners run synchronously, after the broker has decided; a
  * listener that throws is logged and does not disturb the broker or the other listeners.
  */
@@ -30,6 +30,14 @@ export interface AcceptedPublish {
   client?: BrokerClient;
 }
 
+/** A message forwarded to a subscriber (its iot:Receive allowed it). */
+export interface Delivery {
+  topic: string;
+  bytes: number;
+  /** the subscriber */
+  clientId: string;
+}
+
 export interface SubscriptionChange {
   client: BrokerClient;
   filters: string[];
@@ -37,6 +45,7 @@ export interface SubscriptionChange {
 
 export interface BrokerEventMap {
   publish: AcceptedPublish;
+  deliver: Delivery;
   connect: BrokerClient;
   /** a CONNECT refused because the policy does not allow the client id or its will */
   connectFailed: BrokerClient;

@@ -155,7 +155,9 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
 
     authorizeForward(client: Client, packet: AedesPublishPacket) {
       const s = sessions.of(client);
-      return s && authorizer.receive(s, packet.topic, heldFilters(client)) ? packet : null;
+      if (!s || !authorizer.receive(s, packet.topic, heldFilters(client))) return null;
+      events.emit('deliver', { topic: packet.topic, bytes: packet.payload.length, clientId: client.id });
+      return packet;
     },
   };
 }

@@ -23,7 +23,7 @@ import { shadowListener } from './shadow-topics.js';
  * - lifecycle.ts: AWS's lifecycle events ($aws/events/presence/…, $aws/events/subscriptions/…), as another.
  */
 
-export type { AcceptedPublish, BrokerClient, BrokerEventMap, BrokerEventName, SubscriptionChange } from './events.js';
+export type { AcceptedPublish, BrokerClient, BrokerEventMap, BrokerEventName, Delivery, SubscriptionChange } from './events.js';
 
 export interface StartBrokerOptions {
   /** address to listen on; for 127.0.0.1 (or localhost) the broker also listens on ::1 when it can */
