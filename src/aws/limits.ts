@@ -162,3 +162,30 @@ export const AWS_API_TPS: Readonly<Record<string, number>> = {
 
 /** The rate assumed for an operation missing from `AWS_API_TPS` (the lowest in the table). */
 export const DEFAULT_API_TPS = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Rules engine
+// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#limits_iot
+// https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html
+// ---------------------------------------------------------------------------------------------
+
+/** Actions per rule: 10. (limits_iot, "Maximum number of actions per rule") */
+export const MAX_RULE_ACTIONS = 10;
+
+/** Size of a rule (its topicRulePayload): 256 KB. (limits_iot, "Rule size") */
+export const MAX_RULE_BYTES = 256 * 1024;
+
+/** Topic rules per account: 1,000 (adjustable). (limits_iot, "Maximum number of rules per AWS account") */
+export const MAX_RULES_PER_ACCOUNT = 1000;
+
+/** A rule's name: 1-128 characters of [a-zA-Z0-9_]. (API_CreateTopicRule.html, ruleName) */
+export const RULE_NAME_PATTERN = /^[a-zA-Z0-9_]{1,128}$/;
+
+/** HTTP action: the request times out after 3,000 ms. (limits_iot, "HTTP action request timeout") */
+export const HTTP_ACTION_TIMEOUT_MS = 3000;
+
+/**
+ * Firehose action separators: "([\n\t])|(\r\n)|(,)".
+ * (https://docs.aws.amazon.com/iot/latest/apireference/API_FirehoseAction.html, separator)
+ */
+export const FIREHOSE_SEPARATORS: readonly string[] = ['\n', '\t', '\r\n', ','];

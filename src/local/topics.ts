@@ -97,6 +97,16 @@ export function checkTopicName(topic: string): Check {
  */
 const SERVICE_ONLY = /^\$aws\/(events\/|things\/[^/]+\/shadow\/(?:name\/[^/]+\/)?(?:update|get|delete)\/(?:accepted|rejected|delta|documents)$)/;
 
+/**
+ * A filter on Basic Ingest's reserved topics (`$aws/rules/<rule>/…`): "Your devices and rules can't
+ * subscribe to Basic Ingest reserved topics"
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/iot-basic-ingest.html). Only a filter that
+ * names `$aws/rules` itself: `$aws/+/…` or `$aws/#` are other reserved topics' business.
+ */
+export function isBasicIngestFilter(filter: string): boolean {
+  return filter === '$aws/rules' || filter.startsWith('$aws/rules/');
+}
+
 export function isServiceOnlyTopic(topic: string): boolean {
   return SERVICE_ONLY.test(topic);
 }

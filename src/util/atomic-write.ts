@@ -13,18 +13,25 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** the temporary file (default `<file>.<pid>.tmp`); a caller that cleans up leftovers names it */
   tmp?: string;
+  /**
+   * fsync the file and its directory (default true). false keeps the atomic replace (a reader sees
+   * the old file or the new one) without the durability, for output that need not survive a power
+   * loss and is written often (the stand-in's S3 sink objects).
+   */
+  durable?: boolean;
 }
 
 const tmpFor = (file: string, opts: AtomicWriteOptions): string => opts.tmp ?? `${file}.${process.pid}.tmp`;
 
-export async function writeFileAtomic(file: string, text: string, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(file: string, text: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = tmpFor(file, opts);
   try {
     await fsp.rm(tmp, { force: true });
     const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);
     try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
+      await fh.writeFile(text);
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -33,7 +40,7 @@ export async function writeFileAtomic(file: string, text: string, opts: AtomicWr
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
-  await syncDir(path.dirname(file));
+  if (durable) await syncDir(path.dirname(file));
 }
 
 /** The same, synchronously: for a caller that must let nothing run between its snapshot and the rename. */

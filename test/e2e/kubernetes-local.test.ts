@@ -7,6 +7,7 @@ import { ListCertificatesCommand, ListPoliciesCommand, ListThingsCommand } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanEnv, ELF_BIN, ROOT, runCli, startCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/poll.js';
 import { DUMMY_CREDENTIALS, startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -84,9 +85,8 @@ describe('deploy/kubernetes, run locally', () => {
       writeFileSync(files.at(-1)!, summary);
     }
     // every line once, by the thing one process of the whole fleet gives it (line k by thing_k)
-    const end = Date.now() + 15_000;
     const got = () => sub.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { topic: string; payload: string });
-    while (got().length < THINGS && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => got().length >= THINGS, () => `${THINGS} messages at the subscriber, ${got().length} so far`, { everyMs: 50 });
     sub.child.kill('SIGINT');
     await sub.done;
     expect(got().map((m) => [m.topic, m.payload]).sort()).toEqual(lines.map((l, k) => [`elf/thing_${k}`, l]).sort());

@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv } from '../helpers/cli.js';
 import { mqttjsTry } from '../helpers/mqtt-clients.js';
+import { eventually } from '../helpers/poll.js';
 import { DUMMY_CREDENTIALS, startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -35,16 +36,9 @@ let s: StandInProcess;
 let iot: IoTClient;
 let work: string;
 
-/** Polls until check() returns a value (not undefined) or the time is up. */
-async function until<T>(check: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls until check() returns a value (a failed check, e.g. a file not there yet, counts as not yet). */
+const until = <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> =>
+  eventually(() => check().catch(() => undefined), what, { timeoutMs, everyMs: 50 });
 
 beforeAll(async () => {
   s = await startStandInProcess();
@@ -136,6 +130,7 @@ describe('rules run on what devices publish', () => {
   let http: Server;
   const posts: { url: string; headers: IncomingHttpHeaders; body: string }[] = [];
   let device: Awaited<ReturnType<typeof mqttjsTry>>;
+  let identity: { certPem: string; privateKey: string };
 
   beforeAll(async () => {
     http = createServer((req, res) => {
@@ -152,7 +147,8 @@ describe('rules run on what devices publish', () => {
     );
     const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
     await iot.send(new AttachPolicyCommand({ policyName: 'rules_all', target: cert.certificateArn! }));
-    device = await mqttjsTry({ host: '127.0.0.1', port: s.mqttPort, caPem: s.caPem }, { certPem: cert.certificatePem!, privateKey: cert.keyPair!.PrivateKey! }, 'rules_device');
+    identity = { certPem: cert.certificatePem!, privateKey: cert.keyPair!.PrivateKey! };
+    device = await mqttjsTry({ host: '127.0.0.1', port: s.mqttPort, caPem: s.caPem }, identity, 'rules_device');
     expect(device.outcome).toBe('connected');
   });
   afterAll(async () => {
@@ -208,6 +204,12 @@ describe('rules run on what devices publish', () => {
         topicRulePayload: payload("SELECT *, topic() AS t FROM 'ingest/never'", [{ firehose: { roleArn: ROLE, deliveryStreamName: 'ingest_stream', separator: '\n' } }]),
       }),
     );
+    // "Your devices and rules can't subscribe to Basic Ingest reserved topics" (iot-basic-ingest.html),
+    // even with iot:* on every resource: a refused SUBSCRIBE closes an MQTT 3.1.1 connection
+    const snoop = await mqttjsTry({ host: '127.0.0.1', port: s.mqttPort, caPem: s.caPem }, identity, 'rules_snoop');
+    expect(snoop.outcome).toBe('connected');
+    await expect(snoop.client.subscribeAsync('$aws/rules/ingest_rule/#', { qos: 1 })).rejects.toThrow();
+    await snoop.closed;
     await device.client.publishAsync('$aws/rules/ingest_rule/site/7', JSON.stringify({ n: 1 }), { qos: 1 });
     const file = path.join(s.stateDir, 'sinks', 'firehose', 'ingest_stream.jsonl');
     const text = await until(async () => {

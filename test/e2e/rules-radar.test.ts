@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CreateTopicRuleCommand, ListThingsCommand, ListTopicRulesCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/poll.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -47,16 +48,9 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Polls until check() returns a value (not undefined) or the time is up. */
-async function until<T>(check: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls until check() returns a value (a failed check, e.g. a file not there yet, counts as not yet). */
+const until = <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> =>
+  eventually(() => check().catch(() => undefined), what, { timeoutMs, everyMs: 100 });
 
 describe('a rule over radar-counts on the stand-in', () => {
   it('lands exactly the transformed rows with Volume > 50 in the s3 and firehose sinks', { timeout: 300_000 }, async () => {

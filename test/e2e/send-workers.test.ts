@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/poll.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -38,13 +39,7 @@ async function subscriber(): Promise<RunningCli> {
 
 const received = (sub: RunningCli) => sub.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { topic: string; payload: string });
 
-async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (cond: () => boolean, what: string) => eventually(cond, what, { timeoutMs: 30_000, everyMs: 50 });
 
 /** the worker pids the parent logs as it starts them */
 async function workerPids(run: RunningCli): Promise<number[]> {
@@ -145,7 +140,7 @@ describe('elf send --workers', () => {
       await until(() => new Set(received(sub).map((m) => m.topic)).size === 6, 'all 6 things publishing');
       await run.kill('SIGKILL');
       // they notice through their IPC channel, drain briefly and exit
-      await until(() => pids.every(gone), 'the workers to exit', 30_000);
+      await until(() => pids.every(gone), 'the workers to exit');
     } finally {
       sub.child.kill('SIGINT');
       await sub.done;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPayload, clampKeepAlive, isServiceOnlyTopic, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
+import { checkClientId, checkPayload, clampKeepAlive, isBasicIngestFilter, isServiceOnlyTopic, checkTopicFilter, checkTopicName, MQTT_LIMITS, topicMatches } from '../../src/local/topics.js';
 
 const ok = (c: { ok: boolean }) => c.ok;
 
@@ -104,6 +104,22 @@ describe('keep-alive', () => {
     [65535, 1200],
   ])('%i s → %i s', (asked, granted) => {
     expect(clampKeepAlive(asked)).toBe(granted);
+  });
+});
+
+describe('Basic Ingest filters (no subscriptions, as on AWS)', () => {
+  it.each([
+    ['$aws/rules/r/elf', true],
+    ['$aws/rules/r/#', true],
+    ['$aws/rules/+/x', true],
+    ['$aws/rules', true],
+    ['$aws/rules/#', true],
+    ['$aws/things/t/shadow/update/accepted', false],
+    ['$aws/#', false],
+    ['elf/$aws/rules/x', false],
+    ['$aws/rulesx/a', false],
+  ])('%j → %s', (filter, expected) => {
+    expect(isBasicIngestFilter(filter)).toBe(expected);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { BrokerAuthority } from '../authority.js';
 import { evaluate, iotArn, parsePolicy, type PolicyDocument } from '../policy.js';
-import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, isServiceOnlyTopic, MQTT_LIMITS, topicMatches } from '../topics.js';
+import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, isBasicIngestFilter, isServiceOnlyTopic, MQTT_LIMITS, topicMatches } from '../topics.js';
 import type { Session } from './sessions.js';
 
 /**
@@ -70,6 +70,7 @@ export class Authorizer {
   subscribe(s: Session, filter: string, held: readonly string[]): Denial | undefined {
     const check = checkTopicFilter(filter);
     if (!check.ok) return deny('topic-filter-invalid', check.reason);
+    if (isBasicIngestFilter(filter)) return deny('not-authorized', `${filter}: Basic Ingest topics ($aws/rules/…) cannot be subscribed to`);
     if (!held.includes(filter) && held.length >= MQTT_LIMITS.maxSubscriptionsPerConnection) {
       return deny('quota-exceeded', `more than ${MQTT_LIMITS.maxSubscriptionsPerConnection} subscriptions on one connection`);
     }

@@ -1,3 +1,4 @@
+import { HTTP_ACTION_TIMEOUT_MS } from '../../aws/limits.js';
 import type { Env } from './evaluate.js';
 import type { RuleAction } from './definition.js';
 import type { FileSinks } from './sinks.js';
@@ -37,8 +38,6 @@ export class ActionFailure extends Error {
   }
 }
 
-/** "HTTP action ... request timeout 3000 ms" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#limits_iot) */
-const HTTP_TIMEOUT_MS = 3000;
 
 const defaultPost: NonNullable<ActionDeps['post']> = async (url, init) => {
   const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: init.signal });
@@ -83,7 +82,7 @@ export async function runAction(action: RuleAction, bytes: Buffer, isJson: boole
         resource = url;
         const headers: Record<string, string> = { 'content-type': isJson ? 'application/json' : 'application/octet-stream' };
         for (const h of action.headers) headers[h.key.toLowerCase()] = renderTemplate(h.value, env);
-        const res = await (deps.post ?? defaultPost)(url, { headers, body: bytes, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+        const res = await (deps.post ?? defaultPost)(url, { headers, body: bytes, signal: AbortSignal.timeout(HTTP_ACTION_TIMEOUT_MS) });
         if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${url}`);
         return;
       }

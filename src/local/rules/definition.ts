@@ -1,3 +1,4 @@
+import { FIREHOSE_SEPARATORS, MAX_RULE_ACTIONS, MAX_RULE_BYTES, RULE_NAME_PATTERN } from '../../aws/limits.js';
 import { ApiError, invalid } from '../api-error.js';
 import { compileSql, SqlError, SQL_VERSIONS, type CompiledSql } from './engine.js';
 import { parseTemplate, type Template } from './template.js';
@@ -40,17 +41,10 @@ const AWS_ACTIONS = new Set([
   'kafka', 'openSearch', 'location',
 ]);
 
-/** "Maximum number of actions per rule: 10" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#limits_iot) */
-export const MAX_ACTIONS = 10;
-/** "Rule size: 256 KB" (same page) */
-export const MAX_RULE_BYTES = 256 * 1024;
-/** CreateTopicRule's ruleName: 1-128 characters of ^[a-zA-Z0-9_]+$ (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html) */
-export const RULE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
-/** FirehoseAction.separator: "([\n\t])|(\r\n)|(,)" (https://docs.aws.amazon.com/iot/latest/apireference/API_FirehoseAction.html) */
-const SEPARATORS = new Set(['\n', '\t', '\r\n', ',']);
+const SEPARATORS = new Set(FIREHOSE_SEPARATORS);
 
 export function checkRuleName(name: string): string {
-  if (!RULE_NAME.test(name)) {
+  if (!RULE_NAME_PATTERN.test(name)) {
     throw invalid(`1 validation error detected: Value '${name.slice(0, 200)}' at 'ruleName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_]+$`);
   }
   return name;
@@ -133,7 +127,7 @@ export function compileRulePayload(body: unknown): { payload: TopicRulePayload; 
   if (body.ruleDisabled !== undefined && typeof body.ruleDisabled !== 'boolean') throw invalid('ruleDisabled must be a boolean');
   const rawActions = body.actions;
   if (!Array.isArray(rawActions)) throw invalid('actions is required and must be a list');
-  if (rawActions.length > MAX_ACTIONS) throw invalid(`A rule can have at most ${MAX_ACTIONS} actions, not ${rawActions.length}`);
+  if (rawActions.length > MAX_RULE_ACTIONS) throw invalid(`A rule can have at most ${MAX_RULE_ACTIONS} actions, not ${rawActions.length}`);
   let compiledSql: CompiledSql;
   try {
     compiledSql = compileSql(sql);

@@ -1,11 +1,15 @@
-import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 /**
  * Where the stand-in's rule actions land when there is no AWS: files under `<state-dir>/sinks/`.
  * - s3: `s3/<bucket>/<key>`, one file per object, replaced atomically (a constant key overwrites, as on S3);
  * - firehose and kinesis: `firehose/<stream>.jsonl`, `kinesis/<stream>.jsonl`, records appended in
  *   order (appends to one file are queued and written together, so a burst costs few system calls).
+ *   Not the atomic writer: a stream file grows and is never replaced, so a reader can only ever see
+ *   whole records or a record being appended at the end, and rewriting the file per record would
+ *   make each record cost the whole file. The file is opened once with O_APPEND.
  */
 
 export class SinkPathError extends Error {}
@@ -54,14 +58,12 @@ export class FileSinks {
       await mkdir(dir, { recursive: true });
       this.made.add(dir);
     }
-    // a reader sees the old object or the new one; concurrent puts of one key each use their own temp file
-    const tmp = `${file}.${process.pid}.${++this.tmpSeq}.tmp`;
+    // a reader sees the old object or the new one; concurrent puts of one key each use their own
+    // temporary file. Sink objects are output, written at message rates: atomic, not fsynced.
     try {
-      await writeFile(tmp, bytes, { mode: 0o644 });
-      await rename(tmp, file);
+      await writeFileAtomic(file, bytes, { mode: 0o644, tmp: `${file}.${process.pid}.${++this.tmpSeq}.tmp`, durable: false });
     } catch (e) {
       this.made.delete(dir);
-      await unlink(tmp).catch(() => undefined);
       throw e;
     }
   }

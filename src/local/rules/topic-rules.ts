@@ -1,3 +1,4 @@
+import { MAX_RULES_PER_ACCOUNT } from '../../aws/limits.js';
 import { ApiError, invalid } from '../api-error.js';
 import { decodeToken, encodeToken } from '../page.js';
 import { topicMatches } from '../topics.js';
@@ -29,8 +30,6 @@ export interface LiveRule {
   compiled: CompiledRule;
 }
 
-/** "Maximum number of rules per AWS account: 1000" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#limits_iot) */
-export const MAX_RULES = 1000;
 const MAX_LIST = 10_000;
 const DEFAULT_LIST = 1000;
 
@@ -81,7 +80,7 @@ export class TopicRules {
       const arn = this.arn(name);
       throw new ApiError('ResourceAlreadyExistsException', `Rule ${name} already exists`, { resourceId: name, resourceArn: arn });
     }
-    if (this.rules.size >= MAX_RULES) throw invalid(`The account already has ${MAX_RULES} rules, the most AWS IoT allows`);
+    if (this.rules.size >= MAX_RULES_PER_ACCOUNT) throw invalid(`The account already has ${MAX_RULES_PER_ACCOUNT} rules, the most AWS IoT allows`);
     const tags = tagging ? Object.fromEntries(new URLSearchParams(tagging)) : undefined;
     const record: TopicRuleRecord = { ruleName: name, ruleArn: this.arn(name), createdAt: this.now(), payload, ...(tags ? { tags } : {}) };
     this.rules.set(name, { record, compiled });
