@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { prepareEnvironment } from './options.js';
 import { reportError } from './report-error.js';
+import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { localCommand } from './commands/local.js';
 import { createCommand } from './commands/create.js';
 import { cleanCommand } from './commands/clean.js';
@@ -18,6 +19,7 @@ export function createCLI(): Command {
     .description('IoT device simulator for AWS IoT Core and its local stand-in')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride();
   for (const make of [createCommand, sendCommand, subscribeCommand, cleanCommand, localCommand, targetCommand, reportCommand, ruleCommand]) {
     program.addCommand(make().exitOverride());

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { isElfError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 
 /**
  * Prints an error as one line on stderr and returns the exit code to use: the CLI's only
@@ -16,5 +17,5 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   process.stderr.write(`elf: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return 70;
+  return EXIT.internal;
 }

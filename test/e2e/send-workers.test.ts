@@ -93,7 +93,7 @@ describe('elf send --workers', () => {
       await until(() => received(sub).some((m) => m.topic === 'elf/w/thing_5'), 'worker 1 publishing');
       process.kill(second!, 'SIGKILL');
       const r = await run.done;
-      expect(r.exitCode, r.stderr).toBe(1);
+      expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/a worker ended without its summary/);
       expect(r.stderr).toMatch(/1 part of the fleet failed \(worker 1, 3 things thing_3\.\.thing_5: killed by SIGKILL\)/);
       const summary = JSON.parse(r.stdout);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from '../../src/fleet/fleet.js';
 import type { FleetState, ThingRecord } from '../../src/fleet/types.js';
 import { defaultFilters, parseThingsSelector, selectDevices } from '../../src/publish/fleet-devices.js';
-import { outcome, sendInput, sendOptions } from '../../src/cli/commands/send.js';
+import { sendInput, sendOptions } from '../../src/cli/commands/send.js';
+import { outcome, parseMaxFailed } from '../../src/cli/send-outcome.js';
 import { subscribeOutcome } from '../../src/cli/commands/subscribe.js';
 import type { SendSummary } from '../../src/publish/summary.js';
 
@@ -68,6 +69,31 @@ describe('send outcome → exit code', () => {
     expect(none?.exitCode).toBe(1);
     expect(none?.message).toMatch(/^nothing was delivered: no thing could connect/);
   });
+
+  it('3 when some messages failed or stayed unacknowledged, or a thing never connected, unless --max-failed accepts it', () => {
+    const lossy = summary({ things: 4, connected: 4, totals: { scheduled: 24, sent: 24, acked: 1, failed: 18, unacked: 5, skipped: 0, late: 0 } });
+    const e = outcome(lossy);
+    expect(e?.exitCode).toBe(3);
+    expect(e?.message).toBe('partial delivery: 23 of 24 messages not acknowledged (18 failed, 5 unacknowledged) (--max-failed <n|p%> accepts some loss)');
+    expect(outcome(lossy, { count: 23 })).toBeUndefined();
+    expect(outcome(lossy, { count: 22 })?.message).toMatch(/more than --max-failed 22 allows\)$/);
+    // 23 of 24 is 95.8%
+    expect(outcome(lossy, { percent: 96 })).toBeUndefined();
+    expect(outcome(lossy, { percent: 95 })?.message).toMatch(/more than --max-failed 95% allows\)$/);
+    const absent = summary({ things: 4, connected: 3, perThing: [{ name: 'thing_3', connectMs: null, lastError: 'AWS_IO_SOCKET_TIMEOUT' } as SendSummary['perThing'][number]] });
+    expect(outcome(absent)?.message).toBe('partial delivery: 1 of 4 things never connected (first: thing_3: AWS_IO_SOCKET_TIMEOUT) (--max-failed <n|p%> accepts some loss)');
+    expect(outcome(absent, { percent: 25 })).toBeUndefined();
+    expect(outcome(absent, { percent: 24 })?.exitCode).toBe(3);
+    expect(outcome(summary({ qos: 0, totals: { scheduled: 2, sent: 2, acked: 1, failed: 0, unacked: 1, skipped: 0, late: 0 } }))?.message).toMatch(/^partial delivery: 1 of 2 messages not written \(0 failed, 1 unwritten\)/);
+    // a worker that died: its things' figures are missing, whatever --max-failed says
+    expect(outcome(summary({ failedParts: [{ part: 'worker 1', things: 3, firstThing: 'a', lastThing: 'c', exitCode: null, signal: 'SIGKILL' }] }), { percent: 100 })?.exitCode).toBe(3);
+  });
+
+  it('--max-failed takes a count or a percentage, and names what it expects', () => {
+    expect(parseMaxFailed('10')).toEqual({ count: 10 });
+    expect(parseMaxFailed(' 2.5% ')).toEqual({ percent: 2.5 });
+    for (const bad of ['', '-1', '1.5', '101%', 'x%', '%']) expect(() => parseMaxFailed(bad), bad).toThrow(/expected/);
+  });
 });
 
 describe('send flags → what runSend is asked', () => {
@@ -96,6 +122,8 @@ describe('subscribe outcome → exit code', () => {
   it('with --expect the count decides, Ctrl-C included; without it, Ctrl-C exits 130', () => {
     expect(subscribeOutcome({ received: 3, elapsedMs: 1, stopReason: 'aborted' }, 3)).toBeUndefined();
     expect(subscribeOutcome({ received: 2, elapsedMs: 1, stopReason: 'duration' }, 3)?.message).toBe('expected at least 3 messages, 2 arrived');
+    expect(subscribeOutcome({ received: 2, elapsedMs: 1, stopReason: 'duration' }, 3)?.exitCode).toBe(3);
+    expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'duration' }, 3)?.exitCode).toBe(1);
     expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'aborted' }, undefined)?.exitCode).toBe(130);
     expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'duration' }, undefined)).toBeUndefined();
   });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
+import { EXIT } from '../../exit-codes.js';
 import type { Shard } from '../../fleet/shard.js';
 import type { RunSummary } from '../../provision/create.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
@@ -24,7 +25,7 @@ async function cleanRecordedRules(ctx: CommandContext): Promise<void> {
   if ((await recordedRules(ctx.stateDir)).length === 0) return;
   const r = await withClient(ctx, (client) => cleanRules(client, ctx.stateDir));
   process.stdout.write(`removed ${r.deleted} topic rules\n`);
-  if (r.failed.length > 0) throw new ElfError(`${r.failed.length} topic rules could not be removed (first: ${r.failed[0]}); run \`elf clean\` again`, 'ELF_PARTIAL');
+  if (r.failed.length > 0) throw new ElfError(`${r.failed.length} topic rules could not be removed (first: ${r.failed[0]}); run \`elf clean\` again`, 'ELF_PARTIAL', r.deleted > 0 ? EXIT.partial : EXIT.failed);
 }
 
 export function cleanCommand(): Command {
@@ -84,9 +85,9 @@ export function cleanCommand(): Command {
 
 function partialFailure(result: RunSummary, again: string): void {
   if (result.fatal) throw result.fatal;
-  if (result.interrupted) throw new ElfError(`interrupted; ${again} to remove the rest`, 'ELF_INTERRUPTED', 130);
+  if (result.interrupted) throw new ElfError(`interrupted; ${again} to remove the rest`, 'ELF_INTERRUPTED', EXIT.interrupted);
   if (result.failed > 0) {
-    throw new ElfError(`${result.failed} of ${result.requested} things could not be removed (first: ${result.errors[0] ?? 'see the log'}); ${again}`, 'ELF_PARTIAL');
+    throw new ElfError(`${result.failed} of ${result.requested} things could not be removed (first: ${result.errors[0] ?? 'see the log'}); ${again}`, 'ELF_PARTIAL', result.succeeded > 0 ? EXIT.partial : EXIT.failed);
   }
 }
 

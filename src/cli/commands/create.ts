@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
+import { EXIT } from '../../exit-codes.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
 import { progressBar } from '../progress-bar.js';
 import { formatSummary } from '../summary.js';
@@ -62,9 +63,9 @@ export function createCommand(): Command {
       process.stdout.write(`${formatSummary('created', summary)}\n`);
       if (summary.runId) process.stdout.write(`run id ${summary.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: \`elf clean --run-id ${summary.runId}\` removes the run's things without local state\n`);
       if (summary.fatal) throw summary.fatal;
-      if (summary.interrupted) throw new ElfError(`interrupted after ${summary.succeeded} things; what was made is recorded in ${summary.stateDir} (\`elf clean\` removes it)`, 'ELF_INTERRUPTED', 130);
+      if (summary.interrupted) throw new ElfError(`interrupted after ${summary.succeeded} things; what was made is recorded in ${summary.stateDir} (\`elf clean\` removes it)`, 'ELF_INTERRUPTED', EXIT.interrupted);
       if (summary.failed > 0) {
-        throw new ElfError(`${summary.failed} of ${summary.requested} things failed (first: ${summary.errors[0] ?? 'see the log'}); what was made is recorded in ${summary.stateDir}: \`elf clean\` removes it`, 'ELF_PARTIAL');
+        throw new ElfError(`${summary.failed} of ${summary.requested} things failed (first: ${summary.errors[0] ?? 'see the log'}); what was made is recorded in ${summary.stateDir}: \`elf clean\` removes it`, 'ELF_PARTIAL', summary.succeeded > 0 ? EXIT.partial : EXIT.failed);
       }
     } finally {
       process.off('SIGINT', onSigint);

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { UsageError } from '../../errors.js';
 
 /** `elf report merge shard-*.json`: one fleet summary from the JSON summaries of its shards. */
@@ -9,11 +10,11 @@ export function reportCommand(): Command {
       .description('merge the JSON summaries of `elf send --json` (one per shard or machine) into the summary of the whole fleet: counts and per-thing rows added up, latency percentiles from the merged histograms')
       .argument('<files...>', 'summaries written by `elf send --json`')
       .option('--json', 'print the merged summary as JSON')
-      .action(async (files: string[], opts: { json?: boolean }) => {
+      .addOption(new Option('--max-failed <n|p%>', 'as for `elf send`: the loss (messages, and things that never connected) that still exits 0').argParser(parseMaxFailed))
+      .action(async (files: string[], opts: { json?: boolean; maxFailed?: MaxFailed }) => {
         const { readSummaryFile } = await import('../../publish/summary-file.js');
         const { mergeSummaries } = await import('../../publish/merge.js');
         const { renderJson, renderText } = await import('../../publish/summary.js');
-        const { outcome } = await import('./send.js');
         const parts = [];
         for (const f of files) parts.push(await readSummaryFile(f));
         const first = parts[0]!;
@@ -28,7 +29,7 @@ export function reportCommand(): Command {
         }
         const merged = mergeSummaries({ parts, order: 'name' });
         process.stdout.write(opts.json ? renderJson(merged) : renderText(merged));
-        const why = outcome(merged);
+        const why = outcome(merged, opts.maxFailed ?? NO_LOSS);
         if (why) throw why;
       }),
   );

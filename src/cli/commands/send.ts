@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { MAX_CONNECTS_PER_SEC_PER_ACCOUNT, MAX_PAYLOAD_BYTES } from '../../aws/limits.js';
-import { ElfError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import type { MqttTarget } from '../../target/mqtt-target.js';
 import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
@@ -17,6 +17,7 @@ import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
 import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
+import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
 /** The original ELF's message when neither a message nor a file is given. */
@@ -57,6 +58,7 @@ interface SendFlags extends TargetOptionValues, ShardOptionValues {
   things?: ThingsSelector;
   workers: number | 'auto';
   json?: boolean;
+  maxFailed?: MaxFailed;
 }
 
 const workersValue = (v: string): number | 'auto' => (v.trim() === 'auto' ? 'auto' : integer(1, 1024)(v));
@@ -94,7 +96,9 @@ export function sendCommand(): Command {
     .addOption(new Option('--max-payload <bytes>', `longest message; longer lines are skipped (default ${DEFAULT_MAX_PAYLOAD}; AWS IoT Core refuses more)`).argParser(integer(1, MQTT_MAX_PAYLOAD)))
     .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
     .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue))
-    .option('--json', 'print the summary as JSON on stdout');
+    .option('--json', 'print the summary as JSON on stdout')
+    .addOption(new Option('--max-failed <n|p%>', 'messages lost (failed, or unacknowledged at QoS 1) and things that never connected, each, that still exit 0 (default 0: any loss exits 3)').argParser(parseMaxFailed));
+  cmd.addHelpText('after', '\nExit codes: 0 every message delivered; 1 nothing delivered; 2 usage error; 3 partial delivery (beyond --max-failed); 130 interrupted. `elf --help` lists them all.');
   addShardOptions(cmd, 'send with the things');
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendRawFlags) => {
@@ -142,7 +146,7 @@ export function sendCommand(): Command {
     status.clear();
     const { renderJson, renderText } = await import('../../publish/summary.js');
     process.stdout.write(raw.json ? renderJson(summary) : renderText(summary));
-    return finish(0, outcome(summary), mqtt.cleanup);
+    return finish(0, outcome(summary, raw.maxFailed ?? NO_LOSS), mqtt.cleanup);
   });
 }
 
@@ -242,20 +246,4 @@ function statusLine(stream: NodeJS.WriteStream): { deps(): Promise<Pick<SendDeps
       if (shown) stream.write('\r\x1b[K');
     },
   };
-}
-
-/** The error a finished run ends with, if any: decides the exit code. */
-export function outcome(s: SendSummary): ElfError | undefined {
-  if (s.stopReason === 'aborted') return new ElfError(`interrupted: ${s.totals.acked} of ${s.totals.sent} messages ${s.qos === 1 ? 'acknowledged' : 'written'}`, 'ELF_INTERRUPTED', 130);
-  if (s.failedParts?.length) {
-    const f = s.failedParts[0]!;
-    return new ElfError(`${s.failedParts.length} part${s.failedParts.length === 1 ? '' : 's'} of the fleet failed (${f.part}, ${f.things} things ${f.firstThing}..${f.lastThing}: ${f.signal ? `killed by ${f.signal}` : `exit code ${f.exitCode}`}); the summary covers the rest`, 'ELF_PARTIAL');
-  }
-  if (s.stopReason === 'gave-up') return new ElfError(`gave up: ${s.error ?? 'the broker cannot be reached'}`, 'ELF_GAVE_UP');
-  if (s.stopReason === 'input-error') return new ElfError(s.error ?? 'the input could not be read', 'ELF_SOURCE_INVALID');
-  if (s.totals.acked === 0) {
-    const why = s.connected === 0 ? `no thing could connect${s.perThing[0]?.lastError ? ` (${s.perThing[0].lastError})` : ''}` : s.totals.sent === 0 ? 'no message was sent' : `none of ${s.totals.sent} messages was ${s.qos === 1 ? 'acknowledged' : 'written'}`;
-    return new ElfError(`nothing was delivered: ${why}`, 'ELF_NOTHING_DELIVERED');
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
+import { EXIT } from '../../exit-codes.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
 import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
 import { stopCount, type SubscribeResult } from '../../publish/subscribe.js';
@@ -36,7 +37,7 @@ export function subscribeCommand(): Command {
     .addOption(new Option('--qos <qos>', 'subscription QoS').default(1).argParser((v) => Number(oneOf('0', '1')(v)) as 0 | 1))
     .addOption(new Option('--duration <seconds>', 'stop after this many seconds (default: until --count, --expect or Ctrl-C)').argParser(decimal(0.001, 31_536_000)))
     .addOption(new Option('--count <n>', 'stop after n messages').argParser(integer(1)))
-    .addOption(new Option('--expect <n>', 'exit 1 unless at least n messages arrived; stops at n unless --count or --duration says otherwise').argParser(integer(0)))
+    .addOption(new Option('--expect <n>', 'exit 3 (1 if none arrived) unless at least n messages arrived; stops at n unless --count or --duration says otherwise').argParser(integer(0)))
     .option('--json', 'print JSON lines {topic, payload, receivedAt}')
     .addOption(new Option('--protocol <version>', 'MQTT version').choices(['3.1.1', '5']).default('3.1.1'))
     .addOption(new Option('--mqtt-endpoint <host[:port]>', "broker to connect to (default: DescribeEndpoint of the fleet's target; port 8883)").argParser((v) => parseMqttEndpoint(v)))
@@ -100,6 +101,7 @@ export function subscribeCommand(): Command {
 
 /** The error a finished subscription ends with, if any: with --expect the verdict is the exit code, however the listening ended (Ctrl-C included). */
 export function subscribeOutcome(result: SubscribeResult, expect: number | undefined): ElfError | undefined {
-  if (expect !== undefined) return result.received < expect ? new ElfError(`expected at least ${expect} messages, ${result.received} arrived`, 'ELF_EXPECT') : undefined;
-  return result.stopReason === 'aborted' ? new ElfError('interrupted', 'ELF_INTERRUPTED', 130) : undefined;
+  // some but fewer than expected is a partial run (3); none at all a failure (1)
+  if (expect !== undefined) return result.received < expect ? new ElfError(`expected at least ${expect} messages, ${result.received} arrived`, 'ELF_EXPECT', result.received > 0 ? EXIT.partial : EXIT.failed) : undefined;
+  return result.stopReason === 'aborted' ? new ElfError('interrupted', 'ELF_INTERRUPTED', EXIT.interrupted) : undefined;
 }
