@@ -17,6 +17,7 @@ import { CoalescingWriter } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 import { attachTraffic, Traffic } from './traffic.js';
+import type { ExecutorStats } from './rules/executor.js';
 
 /**
  * `elf local`: the local IoT Core stand-in. Wires the state dir (CA + registry.json), the registry,
@@ -60,6 +61,8 @@ export interface StandIn {
   ca: CertificateAuthority;
   /** the broker's traffic counters (messages in/out by topic and client, connections, the last minutes) */
   traffic: Traffic;
+  /** the topic rules' executions so far */
+  ruleStats(): ExecutorStats | undefined;
   close(): Promise<void>;
 }
 
@@ -218,6 +221,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     registry,
     ca,
     traffic,
+    ruleStats: () => rules.stats(),
     close() {
       closing ??= (async () => {
         keys.close();

@@ -61,6 +61,17 @@ export function topicRoot(topic: string): string {
   return i < 0 ? topic : topic.slice(0, i);
 }
 
+/** What the broker's policies refused, by action (see broker/events.ts PolicyDenial). */
+export type Denials = Record<'connect' | 'publish' | 'subscribe' | 'receive', number>;
+
+/** Connections as running totals (the live ones are in clients()). */
+export interface ConnectionTotals {
+  /** connected now */
+  connected: number;
+  connects: number;
+  disconnects: number;
+}
+
 export class Traffic {
   private readonly now: () => number;
   private readonly windowSeconds: number;
@@ -71,6 +82,8 @@ export class Traffic {
   private readonly byRoot = new Map<string, Flow>();
   private readonly byClient = new Map<string, ClientTraffic>();
   private readonly history: SecondOfTraffic[] = [];
+  private readonly refused: Denials = { connect: 0, publish: 0, subscribe: 0, receive: 0 };
+  private readonly conns: ConnectionTotals = { connected: 0, connects: 0, disconnects: 0 };
 
   constructor(opts: TrafficOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -90,6 +103,8 @@ export class Traffic {
   }
 
   connected(clientId: string, certificateId?: string, session?: string): void {
+    this.conns.connected++;
+    this.conns.connects++;
     const c = this.client(clientId);
     c.connected = true;
     c.since = this.now();
@@ -98,10 +113,25 @@ export class Traffic {
   }
 
   disconnected(clientId: string, session?: string): void {
+    this.conns.connected--;
+    this.conns.disconnects++;
     const c = this.byClient.get(clientId);
     if (!c || (session !== undefined && c.session !== undefined && c.session !== session)) return;
     c.connected = false;
     c.since = this.now();
+  }
+
+  /** A packet refused by policy, or a message a subscriber was not allowed to receive. */
+  denied(action: keyof Denials): void {
+    this.refused[action]++;
+  }
+
+  denials(): Denials {
+    return { ...this.refused };
+  }
+
+  connections(): ConnectionTotals {
+    return { ...this.conns };
   }
 
   totals(): Flow {
@@ -192,6 +222,7 @@ export interface TrafficSource {
   on(name: 'deliver', fn: (e: { topic: string; bytes: number; clientId: string }) => void): () => void;
   on(name: 'connect', fn: (e: { clientId: string; certificateId: string; sessionIdentifier: string }) => void): () => void;
   on(name: 'disconnect', fn: (e: { clientId: string; sessionIdentifier: string }) => void): () => void;
+  on(name: 'denied', fn: (e: { action: keyof Denials }) => void): () => void;
 }
 
 /** Feeds `traffic` from the broker's events; returns the function that stops it. */
@@ -201,6 +232,7 @@ export function attachTraffic(traffic: Traffic, events: TrafficSource): () => vo
     events.on('deliver', (e) => traffic.delivered(e.topic, e.bytes, e.clientId)),
     events.on('connect', (e) => traffic.connected(e.clientId, e.certificateId, e.sessionIdentifier)),
     events.on('disconnect', (e) => traffic.disconnected(e.clientId, e.sessionIdentifier)),
+    events.on('denied', (e) => traffic.denied(e.action)),
   ];
   return () => {
     for (const off of offs) off();

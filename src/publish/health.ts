@@ -15,7 +15,10 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
       st.connected = true;
       takeover.connected(run.clock.now());
       h.connectedNow++;
-      if (e.type === 'resumed') run.log.debug({ thing, sessionPresent: e.sessionPresent }, 'reconnected');
+      if (e.type === 'resumed') {
+        st.reconnects++;
+        run.log.debug({ thing, sessionPresent: e.sessionPresent }, 'reconnected');
+      }
       break;
     case 'interrupted':
       st.connected = false;

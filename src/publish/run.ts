@@ -2,6 +2,7 @@ import { ElfError } from '../errors.js';
 import { createConnector } from '../mqtt/index.js';
 import { systemClock } from '../util/clock.js';
 import { drain } from './drain.js';
+import { fleetMetrics } from './fleet-metrics.js';
 import { checkHealth } from './health.js';
 import { ProgressReporter } from './progress.js';
 import { ramp } from './ramp.js';
@@ -23,6 +24,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const clock = deps.clock ?? systemClock;
   const connector = deps.connector ?? createConnector();
   const run = new RunState(opts, clock, deps.logger, deps.source);
+  deps.onMetrics?.(() => fleetMetrics(run));
   const onUserAbort = () => run.halt('aborted');
   if (deps.signal?.aborted) run.halt('aborted');
   deps.signal?.addEventListener('abort', onUserAbort, { once: true });

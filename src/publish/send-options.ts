@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { Connector, Protocol, QoS } from '../mqtt/index.js';
 import type { Source } from '../source/types.js';
 import type { Clock } from '../util/clock.js';
+import type { FleetMetrics } from './fleet-metrics.js';
 import type { Progress } from './summary.js';
 
 export interface SendDevice {
@@ -63,5 +64,7 @@ export interface SendDeps {
   /** Ctrl-C: stops the schedule, drains (bounded), disconnects, returns the summary */
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** called once as the run starts, with a reader of its figures (for live metrics; read on demand) */
+  onMetrics?: (read: () => FleetMetrics) => void;
   connector?: Connector;
 }

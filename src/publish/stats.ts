@@ -20,6 +20,8 @@ export class ThingStats {
   connectMs: number | undefined;
   connectAttempts = 0;
   interruptions = 0;
+  /** connections that came back after an interruption */
+  reconnects = 0;
   /**
    * QoS 1: messages sent but not yet acknowledged when a connection dropped. The client resends them
    * (with DUP) after it reconnects, so the broker may get them twice.

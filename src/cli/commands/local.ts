@@ -7,8 +7,9 @@ import { makeDirectory } from '../../dirs.js';
 import { createLogger } from '../../log.js';
 import { argsWithout, reportReady, startInBackground } from '../background.js';
 import { decimal, integer, nonEmpty } from '../parse.js';
+import { addMetricsOptions, serveMetrics, type MetricsOptionValues } from '../metrics-options.js';
 
-interface LocalFlags {
+interface LocalFlags extends MetricsOptionValues {
   host: string;
   advertiseHost?: string;
   port: number;
@@ -42,7 +43,7 @@ function hostName(v: string): string {
 }
 
 export function localCommand(): Command {
-  return new Command('local')
+  const cmd = new Command('local')
     .description('run the local IoT Core stand-in (control-plane API, mTLS MQTT broker, local CA) in the foreground; Ctrl-C stops it')
     .option('--host <host>', 'address to listen on (0.0.0.0 = every interface, e.g. in a container)', nonEmpty('--host'), '127.0.0.1')
     .option(
@@ -65,13 +66,19 @@ export function localCommand(): Command {
     )
     .option('--background', 'start in its own session (closing the terminal does not stop it), wait until it is ready, and return; stop it with kill <pid>', false)
     .option('--pid-file <file>', 'write the process id here once ready (removed when it stops)', nonEmpty('--pid-file'))
-    .option('--log-file <file>', 'with --background: where its output goes (default: <state-dir>/local.log)', nonEmpty('--log-file'))
-    .action(async (flags: LocalFlags) => {
+    .option('--log-file <file>', 'with --background: where its output goes (default: <state-dir>/local.log)', nonEmpty('--log-file'));
+  addMetricsOptions(cmd, "the broker's traffic (connections, messages in/out by topic root, policy denials, rule executions)");
+  return cmd.action(async (flags: LocalFlags) => {
       if (flags.background) return startBackground(flags);
       const log = createLogger();
       // loaded on use, so that other commands do not pay for the stand-in's modules
       const { startStandIn } = await import('../../local/server.js');
       const standIn = await startStandIn({ ...flags, keyPoolSize: flags.keyPool, logger: log });
+      const { localFigures, localMetricsRegistry } = await import('../../report/local-metrics.js');
+      const metrics = await serveMetrics(flags, () => localMetricsRegistry(() => localFigures(standIn)), log).catch(async (e: unknown) => {
+        await standIn.close();
+        throw e;
+      });
       const rel = path.relative(process.cwd(), standIn.stateDir) || '.';
       const shown = rel.startsWith('..') ? standIn.stateDir : rel;
       const mqttHost = standIn.advertisedHost.includes(':') ? `[${standIn.advertisedHost}]` : standIn.advertisedHost;
@@ -79,6 +86,7 @@ export function localCommand(): Command {
         `elf local: control plane ${standIn.controlPlaneUrl}`,
         `elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)`,
         `elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})`,
+        ...(metrics ? [`elf local: metrics ${metrics.url}`] : []),
       ];
       process.stdout.write(lines.map((l) => `${l}\n`).join(''));
       if (flags.pidFile) await writeFile(flags.pidFile, `${process.pid}\n`);
@@ -98,6 +106,7 @@ export function localCommand(): Command {
         process.on('SIGTERM', stop);
       });
       try {
+        await metrics?.close();
         await standIn.close();
       } finally {
         if (flags.pidFile) await unlink(flags.pidFile).catch(() => undefined);

@@ -19,6 +19,8 @@ import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
+import { addMetricsOptions, serveMetrics, type MetricsOptionValues } from '../metrics-options.js';
+import type { FleetMetrics } from '../../publish/fleet-metrics.js';
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
@@ -36,7 +38,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 const YOUNG_GENERATION_MB = 16;
 const YOUNG_GENERATION_MAX_THINGS = 1000;
 
-interface SendFlags extends TargetOptionValues, ShardOptionValues {
+interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOptionValues {
   jsonMessage?: string;
   format: 'auto' | 'jsonl' | 'json' | 'csv';
   strict?: boolean;
@@ -100,6 +102,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--max-failed <n|p%>', 'messages lost (failed, or unacknowledged at QoS 1) and things that never connected, each, that still exit 0 (default 0: any loss exits 3)').argParser(parseMaxFailed));
   cmd.addHelpText('after', '\nExit codes: 0 every message delivered; 1 nothing delivered; 2 usage error; 3 partial delivery (beyond --max-failed); 130 interrupted. `elf --help` lists them all.');
   addShardOptions(cmd, 'send with the things');
+  addMetricsOptions(cmd, "the run's figures (messages sent/acked/failed, in flight, ack latency, connections, reconnects)");
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendRawFlags) => {
     const ctx = commandContext(raw);
@@ -119,6 +122,7 @@ export function sendCommand(): Command {
     const global = raw.partition && shard ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
     await checkCaFile(input.caFile);
+    const metrics = await liveMetrics(raw, log, shard ? `${shard.index}/${shard.count}` : undefined);
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
     const source = await openSource(input.source, workers === 1 ? global : undefined);
@@ -138,7 +142,7 @@ export function sendCommand(): Command {
         'connecting',
       );
       const run = runner(workers, input.source, devices, global);
-      summary = await run(sendOptions(raw, devices, mqtt), { source, logger: log, signal, ...(await status.deps()) });
+      summary = await run(sendOptions(raw, devices, mqtt), { source, logger: log, signal, ...(await status.deps()), ...metrics.deps });
     } catch (e) {
       status.clear();
       return finish(1, e, mqtt.cleanup);
@@ -226,6 +230,19 @@ function runner(workers: number, source: SourceSpec, devices: SendDevice[], glob
     if (mb !== undefined) (await import('../../young-generation.js')).limitYoungGeneration(mb);
     return runSend(o, d);
   };
+}
+
+/**
+ * `--metrics-port`: the endpoint starts before any connection (a port in use fails first); the run
+ * hands it a reader of its figures as it starts. It lives until the process ends with the run.
+ */
+async function liveMetrics(raw: SendFlags, log: SendDeps['logger'], shard: string | undefined): Promise<{ deps: Pick<SendDeps, 'onMetrics'> }> {
+  if (raw.metricsPort === undefined) return { deps: {} };
+  let read: (() => FleetMetrics) | undefined;
+  const { emptyFleetMetrics } = await import('../../publish/fleet-metrics.js');
+  const { sendMetricsRegistry } = await import('../../report/send-metrics.js');
+  await serveMetrics(raw, () => sendMetricsRegistry(() => read?.() ?? emptyFleetMetrics(), shard ? { shard } : {}), log);
+  return { deps: { onMetrics: (r) => (read = r) } };
 }
 
 /** The status line on a terminal's stderr, redrawn in place; nothing when stderr is not a terminal. */

@@ -38,6 +38,12 @@ export interface Delivery {
   clientId: string;
 }
 
+/** A packet the policies refused (connect, publish, subscribe), or a message a subscriber may not receive. */
+export interface PolicyDenial {
+  action: 'connect' | 'publish' | 'subscribe' | 'receive';
+  clientId: string;
+}
+
 export interface SubscriptionChange {
   client: BrokerClient;
   filters: string[];
@@ -46,6 +52,7 @@ export interface SubscriptionChange {
 export interface BrokerEventMap {
   publish: AcceptedPublish;
   deliver: Delivery;
+  denied: PolicyDenial;
   connect: BrokerClient;
   /** a CONNECT refused because the policy does not allow the client id or its will */
   connectFailed: BrokerClient;

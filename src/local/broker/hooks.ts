@@ -81,6 +81,7 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
       const s = sessions.of(client);
       const clientId = packet.clientId ?? '';
       const refuse = (why: string) => {
+        events.emit('denied', { action: 'connect', clientId });
         log.info({ clientId, certificateId: s?.certificateId }, `connection refused: ${why}`);
         // AWS closes the connection without a CONNACK when it refuses an MQTT 3.1.1 client
         done(new Refusal(why), false);
@@ -117,6 +118,7 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
         return done(null, true);
       }
       if (s) connectFailed(s, client.id, denied);
+      events.emit('denied', { action: 'connect', clientId: client.id });
       log.info({ clientId: client.id, certificateId: s?.certificateId }, `connection refused: ${denied.reason}`);
       const err = Object.assign(new Refusal(denied.reason), { returnCode: connackReturnCode(denied.kind) }) as AuthenticateError;
       done(err, false);
@@ -130,6 +132,7 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
         if (isV5(client)) clampMessageExpiry(packet);
         return done(null);
       }
+      events.emit('denied', { action: 'publish', clientId: client.id });
       const v5InAck = isV5(client) && answeredInPuback(denied.kind, packet.qos);
       log.info({ clientId: client.id, topic: packet.topic.slice(0, 300) }, `publish refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
       // MQTT 5: aedes answers a refused QoS 1 publish with PUBACK 0x87 and keeps the connection
@@ -142,6 +145,7 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
       if (!s) return done(new Refusal('no session'));
       const denied = authorizer.subscribe(s, sub.topic, heldFilters(client));
       if (denied) {
+        events.emit('denied', { action: 'subscribe', clientId: client.id });
         const v5InAck = isV5(client) && answeredInSuback(denied.kind);
         log.info({ clientId: client.id, filter: sub.topic.slice(0, 300) }, `subscribe refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
         // MQTT 5: a null subscription is answered with SUBACK 0x87 for that filter
@@ -155,7 +159,10 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
 
     authorizeForward(client: Client, packet: AedesPublishPacket) {
       const s = sessions.of(client);
-      if (!s || !authorizer.receive(s, packet.topic, heldFilters(client))) return null;
+      if (!s || !authorizer.receive(s, packet.topic, heldFilters(client))) {
+        events.emit('denied', { action: 'receive', clientId: client.id });
+        return null;
+      }
       events.emit('deliver', { topic: packet.topic, bytes: packet.payload.length, clientId: client.id });
       return packet;
     },

@@ -1,5 +1,6 @@
 import { createLogger } from '../../log.js';
 import type { Source } from '../../source/types.js';
+import type { FleetMetrics } from '../fleet-metrics.js';
 import { ownedSource } from '../owned-source.js';
 import type { FromWorker, SourceSpec, ToWorker, WorkerJob } from './protocol.js';
 
@@ -36,9 +37,16 @@ async function run(job: WorkerJob): Promise<number> {
   try {
     if (job.youngGenerationMb !== undefined) (await import('../../young-generation.js')).limitYoungGeneration(job.youngGenerationMb);
     const { runSend } = await import('../run.js');
+    let read: (() => FleetMetrics) | undefined;
     const summary = await runSend(
       { ...job.options, devices: job.devices },
-      { source: await source(job.source, job), logger: log, signal: ac.signal, onProgress: (progress) => void tell({ type: 'progress', progress }) },
+      {
+        source: await source(job.source, job),
+        logger: log,
+        signal: ac.signal,
+        onProgress: (progress) => void tell({ type: 'progress', progress, ...(read ? { metrics: read() } : {}) }),
+        ...(job.metrics ? { onMetrics: (r: () => FleetMetrics) => (read = r) } : {}),
+      },
     );
     await tell({ type: 'done', summary });
     return 0;

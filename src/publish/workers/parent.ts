@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ElfError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { emptyFleetMetrics, mergeFleetMetrics, type FleetMetrics } from '../fleet-metrics.js';
 import { mergeSummaries, type FailedSlot } from '../merge.js';
 import type { SendOptions } from '../run.js';
 import type { Progress, SendSummary } from '../summary.js';
@@ -26,6 +27,8 @@ export interface WorkersDeps {
   workers: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** live metrics: a reader of the whole fleet's figures (the workers' latest, merged) */
+  onMetrics?: (read: () => FleetMetrics) => void;
   /** --partition: fleet positions of opts.devices and the size of the whole fleet */
   partition?: { positions: number[]; fleetSize: number };
   youngGenerationMb?: (sliceThings: number) => number | undefined;
@@ -35,6 +38,7 @@ interface Worker {
   slice: Slice;
   child: ChildProcess;
   progress?: Progress;
+  metrics?: FleetMetrics;
   summary?: SendSummary;
   error?: string;
 }
@@ -62,12 +66,16 @@ function startWorker(slice: Slice, opts: SendOptions, deps: WorkersDeps): Worker
     source: deps.source,
     ...(deps.partition ? { partition: { positions: deps.partition.positions.slice(slice.from, slice.to), fleetSize: deps.partition.fleetSize } } : {}),
     ...(ygc !== undefined ? { youngGenerationMb: ygc } : {}),
+    ...(deps.onMetrics ? { metrics: true } : {}),
   };
   // stdout stays the parent's (results); a worker's log lines share stderr
   const child = fork(childModule, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const w: Worker = { slice, child };
   child.on('message', (m: FromWorker) => {
-    if (m.type === 'progress') w.progress = m.progress;
+    if (m.type === 'progress') {
+      w.progress = m.progress;
+      if (m.metrics) w.metrics = m.metrics;
+    }
     else if (m.type === 'done') w.summary = m.summary;
     else w.error = m.message;
   });
@@ -85,6 +93,7 @@ export async function runWorkers(opts: SendOptions, deps: WorkersDeps): Promise<
   const slices = sliceFleet(opts.devices.length, deps.workers);
   const t0 = Date.now();
   const workers = slices.map((s) => startWorker(s, opts, deps));
+  deps.onMetrics?.(() => mergeFleetMetrics(workers.map((w) => w.metrics ?? emptyFleetMetrics(w.slice.to - w.slice.from))));
   log.info({ workers: workers.map((w) => ({ worker: w.slice.worker, pid: w.child.pid, things: w.slice.to - w.slice.from })) }, `${workers.length} worker processes`);
   const killAll = () => {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

@@ -1,5 +1,6 @@
 import type { SourceFormat } from '../../source/file.js';
 import type { SendDevice, SendOptions } from '../run.js';
+import type { FleetMetrics } from '../fleet-metrics.js';
 import type { Progress, SendSummary } from '../summary.js';
 
 /**
@@ -20,8 +21,10 @@ export interface WorkerJob {
   partition?: { positions: number[]; fleetSize: number };
   /** young generation cap in MB (see young-generation.ts), for small slices */
   youngGenerationMb?: number;
+  /** the parent serves live metrics: send the slice's figures with each progress message */
+  metrics?: boolean;
 }
 
 export type ToWorker = { type: 'job'; job: WorkerJob } | { type: 'stop' };
 
-export type FromWorker = { type: 'progress'; progress: Progress } | { type: 'done'; summary: SendSummary } | { type: 'error'; message: string };
+export type FromWorker = { type: 'progress'; progress: Progress; metrics?: FleetMetrics } | { type: 'done'; summary: SendSummary } | { type: 'error'; message: string };
