@@ -29,6 +29,11 @@ export async function mqttTarget(ctx: CommandContext, fleet: Fleet, flags: { mqt
   );
 }
 
+/** The log line while a new elf waits for a stopping one to let go of the things. */
+export function waitingFor(log: { info(msg: string): void }): (other: { pid: number; command: string }) => void {
+  return (other) => log.info(`waiting for elf ${other.command} (pid ${other.pid}), which is stopping, to let go of the things (their client ids would throw each other out)`);
+}
+
 /**
  * Ctrl-C (or SIGTERM) once: `onFirst`, then the returned signal aborts and the command winds down;
  * twice: removes what `cleanup` removes and exits 130 at once.

@@ -77,4 +77,37 @@ describe('send: partial delivery is not success', () => {
       await sub.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('a send started right after a Ctrl-C\'d one that is still waiting for acknowledgements waits for it, then delivers everything', async () => {
+    // the first send's connections live on while it drains; a second one that connected at once
+    // would take their client ids over and the two would throw each other out (it lost 75%)
+    const sub = startCli(['subscribe', '--thing', 'thing_2', '--topic', 'elf/again', '--duration', '90', '--state-dir', dir], { cwd: work });
+    const first = startCli(['send', '--things', 'thing_0,thing_1', '--topic', 'elf/again', '--interval', '0.05', '--duration', '60', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
+    let second: ReturnType<typeof startCli> | undefined;
+    let frozen = false;
+    try {
+      await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
+      await sub.waitFor(/^elf\/again /m, { timeoutMs: 30_000 });
+      s.cli.child.kill('SIGSTOP'); // acknowledgements stop: the first send will drain after Ctrl-C
+      frozen = true;
+      first.child.kill('SIGINT');
+      await first.waitFor(/interrupted: waiting briefly/, { stream: 'stderr' });
+      second = startCli(['send', '--things', 'thing_0,thing_1', '--topic', 'elf/again', '--count', '3', '--interval', '0.05', '--json', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
+      await second.waitFor(/waiting for elf send \(pid \d+\), which is stopping/, { stream: 'stderr', timeoutMs: 30_000 });
+      s.cli.child.kill('SIGCONT');
+      frozen = false;
+      const a = await first.done;
+      expect(a.exitCode, a.stderr).toBe(130);
+      const b = await second.done;
+      expect(b.exitCode, b.stderr).toBe(0);
+      const summary = JSON.parse(b.stdout) as { totals: { sent: number; acked: number }; perThing: Array<{ interruptions: number }> };
+      expect(summary.totals).toMatchObject({ sent: 6, acked: 6 });
+      expect(summary.perThing.map((t) => t.interruptions)).toEqual([0, 0]);
+    } finally {
+      if (frozen) s.cli.child.kill('SIGCONT');
+      await first.kill('SIGKILL');
+      await second?.kill('SIGKILL');
+      await sub.kill('SIGKILL');
+    }
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { ownedSource } from '../../publish/owned-source.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
@@ -128,12 +128,15 @@ export function sendCommand(): Command {
     const source = await openSource(input.source, workers === 1 ? global : undefined);
 
     // the input is good: the things are this run's (or another elf's, which fails here)
-    await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name));
+    const claim = await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name), { onWait: waitingFor(log) });
     const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(input.caFile ? { caFile: input.caFile } : {}) });
     process.once('exit', mqtt.cleanup);
 
     // from here on connections exist: the process ends through finish()
-    const signal = stopOnSignals(mqtt.cleanup, () => log.warn('interrupted: waiting briefly for outstanding acknowledgements (Ctrl-C again to quit at once)'));
+    const signal = stopOnSignals(mqtt.cleanup, () => {
+      claim.stopping();
+      log.warn('interrupted: waiting briefly for outstanding acknowledgements (Ctrl-C again to quit at once)');
+    });
     const status = statusLine(process.stderr);
     let summary: SendSummary;
     try {

@@ -6,7 +6,7 @@ import { defaultFilters, selectDevices } from '../../publish/fleet-devices.js';
 import { stopCount, type SubscribeResult } from '../../publish/subscribe.js';
 import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget, stopOnSignals } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
@@ -53,7 +53,7 @@ export function subscribeCommand(): Command {
     const { devices } = selectDevices(fleet, raw.thing !== undefined ? { names: [raw.thing] } : undefined, '--thing');
     const device = devices[devices.length - 1]!;
     await checkCaFile(caFile);
-    await claimThings(ctx.stateDir, 'subscribe', [device.name]);
+    const claim = await claimThings(ctx.stateDir, 'subscribe', [device.name], { onWait: waitingFor(log) });
     // --expect alone: stop as soon as the expectation is met
     const count = stopCount(raw);
     if (raw.expect === 0 && raw.count === undefined && raw.duration === undefined) throw new UsageError('--expect 0 needs --duration (how long to listen)');
@@ -63,7 +63,7 @@ export function subscribeCommand(): Command {
     const { topicRoot } = fleet.requireThings();
     const filter = raw.topic ?? (mqtt.awsSemantics ? defaultFilters(topicRoot) : `${topicRoot}/#`);
 
-    const signal = stopOnSignals(mqtt.cleanup);
+    const signal = stopOnSignals(mqtt.cleanup, () => claim.stopping());
     let result: SubscribeResult;
     try {
       const { runSubscribe } = await import('../../publish/subscribe.js');
