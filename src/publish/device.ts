@@ -1,5 +1,6 @@
 import { MAX_PAYLOAD_BYTES, MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
+import type { ThingTraffic } from '../traffic/traffic.js';
 import type { Clock } from '../util/clock.js';
 import type { FeedReader } from './fanout.js';
 import type { SlotPacer } from './slot-pacer.js';
@@ -27,6 +28,8 @@ export interface DeviceContext {
   /** most publishes awaiting their acknowledgement on this connection */
   window: number;
   payload: PayloadOptions;
+  /** the thing's generated traffic (payload template, topic template); the line as it is without */
+  traffic?: ThingTraffic;
   awsLimits: boolean;
   /** aborts the schedule (duration end, Ctrl-C, give-up) */
   stop: AbortSignal;
@@ -41,31 +44,100 @@ export type DeviceEnd = 'duration' | 'count' | 'end-of-input' | 'stopped';
  * waiting for the acknowledgement (at most `window` outstanding), and never drifts: slot times are
  * computed from the schedule, so a late publish does not delay the next slot.
  */
-export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
-  const { spec, k, stats, clock, conn, reader, stop } = ctx;
-  const end = endTime(spec);
-  const paced = spec.intervalMs > 0;
-  const shaping = needsShaping(ctx.payload);
-  const bucket = ctx.awsLimits ? new TokenBucket(MAX_PUBLISHES_PER_SEC_PER_CONNECTION, MAX_PUBLISHES_PER_SEC_PER_CONNECTION, clock.now()) : undefined;
-  let n = firstSlotFrom(spec, k, clock.now());
-  /** a wait for the window to free (an acknowledgement) and a wait for the next slot */
-  let windowWaiter: (() => void) | undefined;
-  let slotWaiter: (() => void) | undefined;
+export function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
+  return new DeviceLoop(ctx).run();
+}
 
-  const settled = () => {
-    stats.inflight--;
-    ctx.onSettled?.();
-    if (windowWaiter && stats.inflight < ctx.window) {
-      const w = windowWaiter;
-      windowWaiter = undefined;
-      w();
+/**
+ * The loop's steps, as methods over one object (the hot path: no closure or promise is made per
+ * message beyond the waits themselves).
+ */
+class DeviceLoop {
+  private readonly end: number;
+  private readonly paced: boolean;
+  private readonly shaping: boolean;
+  private readonly bucket: TokenBucket | undefined;
+  /** a wait for the window to free (an acknowledgement) and a wait for the next slot */
+  private windowWaiter: (() => void) | undefined;
+  private slotWaiter: (() => void) | undefined;
+  /** the topic of the payload being published */
+  private topic: string;
+
+  constructor(private readonly ctx: DeviceContext) {
+    this.end = endTime(ctx.spec);
+    this.paced = ctx.spec.intervalMs > 0;
+    this.shaping = needsShaping(ctx.payload);
+    this.bucket = ctx.awsLimits ? new TokenBucket(MAX_PUBLISHES_PER_SEC_PER_CONNECTION, MAX_PUBLISHES_PER_SEC_PER_CONNECTION, ctx.clock.now()) : undefined;
+    this.topic = ctx.topic;
+  }
+
+  async run(): Promise<DeviceEnd> {
+    const { ctx } = this;
+    const { spec, k, stats, clock, reader, stop } = ctx;
+    let n = firstSlotFrom(spec, k, clock.now());
+    // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
+    stop.addEventListener('abort', this.wake, { once: true });
+    try {
+      for (;;) {
+        if (stop.aborted) return 'stopped';
+        if (ctx.count !== undefined && stats.sent >= ctx.count) return 'count';
+        const due = slotTime(spec, k, n);
+        if (due >= this.end) return 'duration';
+        if (due > clock.now()) {
+          await this.slot(due);
+          continue;
+        }
+        if (stats.inflight >= ctx.window) {
+          await this.windowFree();
+          continue;
+        }
+        const item = await reader.next();
+        if (item === null) return 'end-of-input';
+        if (stop.aborted) return 'stopped';
+        n++;
+        stats.scheduled++;
+        const payload = this.payloadOf(item.payload);
+        if (payload === undefined) continue;
+        if (this.bucket && !(await this.throttle())) return 'stopped';
+        if (this.paced && clock.now() - due > LATE_MS) stats.late++;
+        this.publish(payload);
+      }
+    } finally {
+      stop.removeEventListener('abort', this.wake);
+      reader.close();
     }
-  };
-  const publish = (payload: string) => {
+  }
+
+  /** The payload to send for a line (and this.topic), or undefined when it is skipped. */
+  private payloadOf(line: string): string | undefined {
+    const { ctx } = this;
+    let payload = line;
+    if (ctx.traffic) {
+      payload = ctx.traffic.next(line, ctx.clock.wall());
+      this.topic = ctx.traffic.topic;
+    }
+    if (this.shaping) payload = shapePayload(payload, ctx.stats.name, ctx.clock.wall(), ctx.payload);
+    if (ctx.awsLimits && Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+      ctx.stats.skipped++;
+      return undefined;
+    }
+    return payload;
+  }
+
+  /** --aws-limits: waits for a token of the connection's publish rate; false when stopped meanwhile */
+  private async throttle(): Promise<boolean> {
+    const { clock, stop } = this.ctx;
+    for (let wait = this.bucket!.take(clock.now()); wait > 0 && !stop.aborted; wait = this.bucket!.take(clock.now())) await clock.sleep(wait, stop);
+    return !stop.aborted;
+  }
+
+  private publish(payload: string): void {
+    const { ctx } = this;
+    const { stats, clock } = ctx;
     const t0 = clock.now();
     stats.sent++;
     stats.inflight++;
-    conn.send(ctx.topic, payload, ctx.qos, (error) => {
+    ctx.conn.send(this.topic, payload, ctx.qos, (error) => {
       if (error === undefined) {
         stats.acked++;
         if (ctx.qos === 1) stats.latency.record(clock.now() - t0);
@@ -73,65 +145,39 @@ export async function runDevice(ctx: DeviceContext): Promise<DeviceEnd> {
         stats.failed++;
         stats.lastError = error;
       }
-      settled();
+      this.settled();
     });
-  };
-  // one abort listener per device wakes a waiting loop (not one per wait: this is the hot path)
-  const wake = () => {
-    const waiters = [windowWaiter, slotWaiter];
-    windowWaiter = slotWaiter = undefined;
-    for (const w of waiters) w?.();
-  };
-  stop.addEventListener('abort', wake, { once: true });
-  const windowFree = () =>
-    new Promise<void>((resolve) => {
-      if (stop.aborted) resolve();
-      else windowWaiter = resolve;
-    });
-  const slot = (due: number) =>
-    new Promise<void>((resolve) => {
-      if (stop.aborted) return resolve();
-      slotWaiter = resolve;
-      ctx.pacer.at(due, resolve);
-    });
+  }
 
-  try {
-    for (;;) {
-      if (stop.aborted) return 'stopped';
-      if (ctx.count !== undefined && stats.sent >= ctx.count) return 'count';
-      const due = slotTime(spec, k, n);
-      if (due >= end) return 'duration';
-      let now = clock.now();
-      if (due > now) {
-        await slot(due);
-        continue;
-      }
-      if (stats.inflight >= ctx.window) {
-        await windowFree();
-        continue;
-      }
-      const item = await reader.next();
-      if (item === null) return 'end-of-input';
-      if (stop.aborted) return 'stopped';
-      n++;
-      stats.scheduled++;
-      const payload = shaping ? shapePayload(item.payload, stats.name, clock.wall(), ctx.payload) : item.payload;
-      if (ctx.awsLimits && Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
-        stats.skipped++;
-        continue;
-      }
-      if (bucket) {
-        for (let wait = bucket.take(clock.now()); wait > 0 && !stop.aborted; wait = bucket.take(clock.now())) await clock.sleep(wait, stop);
-        if (stop.aborted) return 'stopped';
-      }
-      if (paced) {
-        now = clock.now();
-        if (now - due > LATE_MS) stats.late++;
-      }
-      publish(payload);
+  private settled(): void {
+    this.ctx.stats.inflight--;
+    this.ctx.onSettled?.();
+    if (this.windowWaiter && this.ctx.stats.inflight < this.ctx.window) {
+      const w = this.windowWaiter;
+      this.windowWaiter = undefined;
+      w();
     }
-  } finally {
-    stop.removeEventListener('abort', wake);
-    reader.close();
+  }
+
+  private readonly wake = (): void => {
+    const { windowWaiter, slotWaiter } = this;
+    this.windowWaiter = this.slotWaiter = undefined;
+    windowWaiter?.();
+    slotWaiter?.();
+  };
+
+  private windowFree(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.ctx.stop.aborted) resolve();
+      else this.windowWaiter = resolve;
+    });
+  }
+
+  private slot(due: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.ctx.stop.aborted) return resolve();
+      this.slotWaiter = resolve;
+      this.ctx.pacer.at(due, resolve);
+    });
   }
 }

@@ -30,8 +30,8 @@ export interface Selection {
   incomplete: string[];
 }
 
-function toDevice(fleet: Fleet, t: ThingRecord): SendDevice {
-  return { name: t.name, certPath: fleet.certPath(t), keyPath: fleet.keyPath(t) };
+function toDevice(fleet: Fleet, t: ThingRecord, index: number): SendDevice {
+  return { name: t.name, certPath: fleet.certPath(t), keyPath: fleet.keyPath(t), index };
 }
 
 /** The complete things of the fleet (in recorded order), narrowed by `--things`. */
@@ -43,10 +43,13 @@ export function selectDevices(fleet: Fleet, selector?: ThingsSelector, flag = '-
   if (complete.length === 0) {
     throw new UsageError(`the fleet in ${stateDir} has no complete thing${incomplete.length ? ` (${incomplete.length} were cut short: run \`elf clean\`, then \`elf create\`)` : ''}`);
   }
-  if (!selector) return { devices: complete.map((t) => toDevice(fleet, t)), incomplete };
+  // a thing's index is its place in the fleet's record (templates read it; it seeds its generator)
+  const position = new Map(state.things.map((t, i) => [t.name, i]));
+  const device = (t: ThingRecord) => toDevice(fleet, t, position.get(t.name)!);
+  if (!selector) return { devices: complete.map(device), incomplete };
   if ('first' in selector) {
     if (selector.first > complete.length) throw new UsageError(`${flag} ${selector.first}: the fleet in ${stateDir} has ${complete.length} usable thing${complete.length === 1 ? '' : 's'}`);
-    return { devices: complete.slice(0, selector.first).map((t) => toDevice(fleet, t)), incomplete };
+    return { devices: complete.slice(0, selector.first).map(device), incomplete };
   }
   const byName = new Map(state.things.map((t) => [t.name, t]));
   const devices: SendDevice[] = [];
@@ -54,7 +57,7 @@ export function selectDevices(fleet: Fleet, selector?: ThingsSelector, flag = '-
     const t = byName.get(name);
     if (!t) throw new UsageError(`${flag}: no thing ${name} in the fleet in ${stateDir}`);
     if (!isComplete(t)) throw new UsageError(`${flag}: ${name} was not completely created (run \`elf clean\`, then \`elf create\`)`);
-    devices.push(toDevice(fleet, t));
+    devices.push(device(t));
   }
   return { devices, incomplete };
 }

@@ -9,6 +9,7 @@ import type { SendOptions } from './send-options.js';
 import { SlotPacer } from './slot-pacer.js';
 import { ThingStats } from './stats.js';
 import type { TakeoverWatch } from './takeover.js';
+import type { TrafficSpec } from '../traffic/traffic.js';
 import type { StopReason } from './summary.js';
 
 /** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
@@ -85,6 +86,8 @@ export class RunState {
   /** clock ms of the first publish and of the last acknowledgement */
   firstSendMs: number | undefined;
   lastSettleMs: number;
+  /** generated traffic (templates), shared by the things; undefined: lines are sent as they are */
+  traffic: TrafficSpec | undefined;
   /** the first reason given to halt() */
   stopReason: StopReason | undefined;
   error: string | undefined;

@@ -10,6 +10,20 @@ import { PACER_TICK_MS, RunState } from './run-state.js';
 import type { SendDeps, SendOptions } from './send-options.js';
 import type { SendSummary } from './summary.js';
 import { startThing } from './thing.js';
+import type { TrafficSpec } from '../traffic/traffic.js';
+
+/** The fleet's generated traffic, compiled once (the template module is loaded only when used). */
+async function traffic(opts: SendOptions): Promise<TrafficSpec | undefined> {
+  const root = opts.topic ?? 'elf';
+  if (opts.template === undefined && !root.includes('{')) return undefined;
+  const { trafficSpec } = await import('../traffic/index.js');
+  return trafficSpec({
+    ...(opts.template ? { template: opts.template } : {}),
+    topic: root.includes('{') && opts.appendThingName ? `${root}/{thing}` : root,
+    seed: opts.seed ?? 0,
+    intervalSec: opts.interval ?? 1,
+  });
+}
 
 export type { SendDeps, SendDevice, SendOptions } from './send-options.js';
 
@@ -25,6 +39,7 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   const connector = deps.connector ?? createConnector();
   const run = new RunState(opts, clock, deps.logger, deps.source);
   deps.onMetrics?.(() => fleetMetrics(run));
+  run.traffic = await traffic(opts);
   const onUserAbort = () => run.halt('aborted');
   if (deps.signal?.aborted) run.halt('aborted');
   deps.signal?.addEventListener('abort', onUserAbort, { once: true });

@@ -9,6 +9,8 @@ export interface SendDevice {
   name: string;
   certPath: string;
   keyPath: string;
+  /** the thing's place in the fleet (default: its place in `devices`): templates read it, it seeds its generator */
+  index?: number;
 }
 
 export interface SendOptions {
@@ -36,6 +38,10 @@ export interface SendOptions {
   /** field names added to JSON object payloads */
   addTimestamp?: string;
   addThingName?: string;
+  /** a payload template (`--template`): its file name (for errors) and text */
+  template?: { file: string; text: string };
+  /** the seed of every random value of templates and scenarios */
+  seed?: number;
   /** new connections per second (default 100; AWS allows 500/s per account) */
   connectRate?: number;
   /** AWS IoT Core limits: ≤100 publishes/s per connection, 128 KB payloads, SDK metrics */

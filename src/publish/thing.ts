@@ -2,6 +2,7 @@ import type { Connector, DeviceConnection } from '../mqtt/index.js';
 import { runDevice, type DeviceEnd } from './device.js';
 import { thingConnected, trackConnection } from './health.js';
 import type { RunState } from './run-state.js';
+import { ThingTraffic } from '../traffic/traffic.js';
 
 /**
  * Thing k: its own connection (its own certificate), then its publishing loop from the first
@@ -49,7 +50,9 @@ export function startThing(run: RunState, k: number, connector: Connector, hands
 
 async function publishLoop(run: RunState, k: number, conn: DeviceConnection, stop: AbortSignal): Promise<DeviceEnd> {
   const { opts, settings } = run;
-  const name = opts.devices[k]!.name;
+  const d = opts.devices[k]!;
+  const name = d.name;
+  const topic = opts.appendThingName ? `${settings.topicRoot}/${name}` : settings.topicRoot;
   try {
     return await runDevice({
       k,
@@ -59,11 +62,12 @@ async function publishLoop(run: RunState, k: number, conn: DeviceConnection, sto
       stats: run.stats[k]!,
       clock: run.clock,
       pacer: run.pacer,
-      topic: opts.appendThingName ? `${settings.topicRoot}/${name}` : settings.topicRoot,
+      topic,
       qos: settings.qos,
       count: opts.count,
       window: settings.window,
       payload: { addTimestamp: opts.addTimestamp, addThingName: opts.addThingName },
+      ...(run.traffic ? { traffic: new ThingTraffic(run.traffic, d.index ?? k, name, topic) } : {}),
       awsLimits: opts.awsLimits ?? false,
       stop,
       onSettled: () => {

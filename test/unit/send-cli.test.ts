@@ -33,8 +33,8 @@ describe('--things and the fleet', () => {
     const f = fleet([complete('thing_0'), { name: 'thing_1', certRequestedAt: 'x' }, complete('thing_2')]);
     const all = selectDevices(f);
     expect(all.devices).toEqual([
-      { name: 'thing_0', certPath: '/s/thing_0.pem', keyPath: '/s/thing_0.prv' },
-      { name: 'thing_2', certPath: '/s/thing_2.pem', keyPath: '/s/thing_2.prv' },
+      { name: 'thing_0', certPath: '/s/thing_0.pem', keyPath: '/s/thing_0.prv', index: 0 },
+      { name: 'thing_2', certPath: '/s/thing_2.pem', keyPath: '/s/thing_2.prv', index: 2 },
     ]);
     expect(all.incomplete).toEqual(['thing_1']);
     expect(selectDevices(f, { first: 1 }).devices.map((d) => d.name)).toEqual(['thing_0']);

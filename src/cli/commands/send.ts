@@ -21,6 +21,7 @@ import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcom
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 import { addMetricsOptions, serveMetrics, type MetricsOptionValues } from '../metrics-options.js';
 import type { FleetMetrics } from '../../publish/fleet-metrics.js';
+import { addTrafficOptions, trafficInput, type TrafficInput, type TrafficOptionValues } from '../traffic-options.js';
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
@@ -38,7 +39,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 const YOUNG_GENERATION_MB = 16;
 const YOUNG_GENERATION_MAX_THINGS = 1000;
 
-interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOptionValues {
+interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOptionValues, TrafficOptionValues {
   jsonMessage?: string;
   format: 'auto' | 'jsonl' | 'json' | 'csv';
   strict?: boolean;
@@ -67,6 +68,7 @@ const workersValue = (v: string): number | 'auto' => (v.trim() === 'auto' ? 'aut
 
 const topicName = (value: string): string => {
   if (value === '' || /[+#]/.test(value)) throw new UsageError(`--topic '${value}': a topic name must not be empty or hold the wildcards + or #`);
+  // a template ({thing}, {index}, {seq}, {field}) is checked when the fleet's topic root is known
   return value;
 };
 
@@ -80,7 +82,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--file <file>', 'alias of --json-message').argParser(nonEmpty('--file')).hideHelp())
     .addOption(new Option('--format <format>', 'how to read the file').choices(['auto', 'jsonl', 'json', 'csv']).default('auto'))
     .option('--strict', 'stop at the first line that is not a valid message (default: skip it, report it, go on)')
-    .addOption(new Option('--topic <topic>', 'topic to publish to').default('elf').argParser(topicName))
+    .addOption(new Option('--topic <topic>', 'topic to publish to; {thing}, {index}, {seq} and {field} of the payload make one per message').default('elf').argParser(topicName))
     .option('--append-thing-name', 'publish to <topic>/<thing name>')
     .addOption(new Option('--qos <qos>', 'MQTT QoS: 1 = acknowledged by the broker, resent after a reconnect; 0 = fire and forget').default(1).argParser((v) => Number(oneOf('0', '1')(v)) as 0 | 1))
     .addOption(new Option('--interval <seconds>', 'seconds between two messages of one thing (fractions allowed; 0 = as fast as possible)').default(1).argParser(decimal(0, 86_400)))
@@ -101,6 +103,7 @@ export function sendCommand(): Command {
     .option('--json', 'print the summary as JSON on stdout')
     .addOption(new Option('--max-failed <n|p%>', 'messages lost (failed, or unacknowledged at QoS 1) and things that never connected, each, that still exit 0 (default 0: any loss exits 3)').argParser(parseMaxFailed));
   cmd.addHelpText('after', '\nExit codes: 0 every message delivered; 1 nothing delivered; 2 usage error; 3 partial delivery (beyond --max-failed); 130 interrupted. `elf --help` lists them all.');
+  addTrafficOptions(cmd);
   addShardOptions(cmd, 'send with the things');
   addMetricsOptions(cmd, "the run's figures (messages sent/acked/failed, in flight, ack latency, connections, reconnects)");
   addTargetOptions(cmd);
@@ -126,6 +129,7 @@ export function sendCommand(): Command {
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
     const source = await openSource(input.source, workers === 1 ? global : undefined);
+    const traffic = await trafficInput(raw, raw.topic, fleet.state?.topicRoot);
 
     // the input is good: the things are this run's (or another elf's, which fails here)
     const claim = await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name), { onWait: waitingFor(log) });
@@ -141,11 +145,11 @@ export function sendCommand(): Command {
     let summary: SendSummary;
     try {
       log.info(
-        { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
+        { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, ...(traffic.template ? { template: traffic.template.file, seed: traffic.seed } : {}), awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
         'connecting',
       );
       const run = runner(workers, input.source, devices, global);
-      summary = await run(sendOptions(raw, devices, mqtt), { source, logger: log, signal, ...(await status.deps()), ...metrics.deps });
+      summary = await run(sendOptions(raw, devices, mqtt, traffic), { source, logger: log, signal, ...(await status.deps()), ...metrics.deps });
     } catch (e) {
       status.clear();
       return finish(1, e, mqtt.cleanup);
@@ -190,8 +194,10 @@ async function openSource(spec: SourceSpec, owned?: Partition): Promise<Source> 
 }
 
 /** Pure: what runSend is asked to do, from the flags, the things and the broker. */
-export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTarget): SendOptions {
+export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTarget, traffic?: TrafficInput): SendOptions {
   return {
+    ...(traffic?.template ? { template: traffic.template } : {}),
+    ...(traffic ? { seed: traffic.seed } : {}),
     devices,
     host: mqtt.host,
     port: mqtt.port,

@@ -1,0 +1,29 @@
+import { compileTemplate } from './template.js';
+import { compileTopic, isTopicTemplate } from './topic.js';
+import type { TrafficSpec } from './traffic.js';
+
+export { ThingTraffic, type TrafficSpec } from './traffic.js';
+export { compileTemplate } from './template.js';
+export { TemplateError } from './errors.js';
+export { compileTopic, isTopicTemplate, topicPolicyProblem } from './topic.js';
+
+export interface TrafficOptions {
+  template?: { file: string; text: string };
+  /** the topic (a template when it holds `{...}`) */
+  topic: string;
+  seed: number;
+  intervalSec: number;
+}
+
+/** What the fleet shares to make its traffic, or undefined when lines are sent as they are. */
+export async function trafficSpec(o: TrafficOptions): Promise<TrafficSpec | undefined> {
+  const topic = isTopicTemplate(o.topic) ? compileTopic(o.topic) : undefined;
+  if (!o.template && !topic) return undefined;
+  const template = o.template ? await compileTemplate(o.template.text, o.template.file) : undefined;
+  return {
+    ...(template ? { template, readsLine: /\bline\b/.test(o.template!.text) } : {}),
+    ...(topic ? { topic } : {}),
+    seed: o.seed,
+    intervalSec: o.intervalSec,
+  };
+}
