@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from '../../log.js';
 import type { BrokerAuthority } from '../authority.js';
-import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS } from '../topics.js';
+import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS, topicMatches } from '../topics.js';
 import type { Authorizer, Denial } from './authorize.js';
 import { answeredInPuback, answeredInSuback, connackReturnCode, disconnectCode } from './reasons.js';
 import type { BrokerEvents } from './events.js';
@@ -164,9 +164,35 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
         return null;
       }
       events.emit('deliver', { topic: packet.topic, bytes: packet.payload.length, clientId: client.id });
+      if (isV5(client)) labelWithSubscriptions(client, packet);
       return packet;
     },
   };
+}
+
+/**
+ * MQTT 5 §3.3.4: one copy of a message sent for several matching subscriptions carries the
+ * Subscription Identifier of each. aedes sends one copy with the identifier of whichever of the
+ * client's subscriptions it routed first (by MQTT's rule: for `elf`, possibly `elf/#`), so the
+ * identifiers are put here: those of the filters that match the topic as AWS matches it.
+ * `packet` is aedes's copy for this client; its properties object is shared, so it is replaced, not changed.
+ */
+function labelWithSubscriptions(client: Client, packet: AedesPublishPacket): void {
+  const props = (packet as { properties?: Record<string, unknown> }).properties;
+  if (props?.subscriptionIdentifier === undefined) return;
+  const subs = (client as unknown as { subscriptions?: Record<string, { si?: number }> }).subscriptions ?? {};
+  const ids = Object.entries(subs)
+    .filter(([filter, sub]) => sub.si !== undefined && topicMatches(unshared(filter), packet.topic))
+    .map(([, sub]) => sub.si as number);
+  const { subscriptionIdentifier: _, ...rest } = props;
+  (packet as { properties?: Record<string, unknown> }).properties = ids.length === 0 ? rest : { ...rest, subscriptionIdentifier: ids.length === 1 ? ids[0] : ids };
+}
+
+/** MQTT 5 §4.8.2: `$share/<group>/<filter>` matches what `<filter>` matches. */
+function unshared(filter: string): string {
+  if (!filter.startsWith('$share/')) return filter;
+  const rest = filter.indexOf('/', '$share/'.length);
+  return rest < 0 ? filter : filter.slice(rest + 1);
 }
 
 /** AWS raises a Message Expiry Interval below 1 s to 1 s and lowers one above 7 days to 7 days. */

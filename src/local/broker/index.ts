@@ -7,6 +7,7 @@ import { BrokerEvents, type BrokerClient } from './events.js';
 import { aedesHooks, Refusal, watchPackets } from './hooks.js';
 import { startLifecycleEvents } from './lifecycle.js';
 import { startListeners } from './listeners.js';
+import { brokerPersistence } from './persistence.js';
 import { noteDisconnect, Sessions } from './sessions.js';
 import { shadowListener } from './shadow-topics.js';
 
@@ -18,6 +19,7 @@ import { shadowListener } from './shadow-topics.js';
  * - sessions.ts: which certificate is on which connection; closing or re-checking them when the registry changes;
  * - authorize.ts: the connect / publish / subscribe / receive decisions (policies and AWS's limits);
  * - hooks.ts: aedes's hooks, answering each packet the way AWS does (reasons.ts: MQTT 5 reason codes);
+ * - persistence.ts: aedes's in-memory sessions, queueing a message once per client;
  * - events.ts: the seams where the rest of the stand-in sees accepted publishes and client lifecycle;
  * - shadow-topics.ts: device shadows, as one listener of accepted publishes;
  * - lifecycle.ts: AWS's lifecycle events ($aws/events/presence/…, $aws/events/subscriptions/…), as another.
@@ -69,7 +71,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   const sessions = new Sessions(authority, log);
   const authorizer = new Authorizer(authority, log);
   const events = new BrokerEvents(log);
-  const broker = new Aedes(aedesHooks({ authority, sessions, authorizer, events, log }));
+  const broker = new Aedes({ ...aedesHooks({ authority, sessions, authorizer, events, log }), persistence: brokerPersistence() });
   await broker.listen();
 
   const publish = (msg: ServiceMessage): Promise<void> =>
