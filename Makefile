@@ -120,7 +120,7 @@ local-start: dist ## start the local stand-in in the background, in its own sess
 	@echo "make: no AWS credentials: starting the local IoT Core stand-in (log: $(LOCAL_DIR)/local.log)"
 	@$(ELF) local --background --state-dir $(LOCAL_DIR)/local --port $(LOCAL_PORT) --mqtt-port $(LOCAL_MQTT_PORT) \
 	  --pid-file $(LOCAL_DIR)/local.pid --log-file $(LOCAL_DIR)/local.log || \
-	  { echo "make: the stand-in did not start; if a port is in use, pick others: make bootstrap LOCAL_PORT=<port> LOCAL_MQTT_PORT=<port>" >&2; exit 1; }
+	  { echo "make: the stand-in did not start; if a port is in use, its --port is LOCAL_PORT=$(LOCAL_PORT) and its --mqtt-port LOCAL_MQTT_PORT=$(LOCAL_MQTT_PORT): pick free ones, e.g. make bootstrap LOCAL_PORT=4581 LOCAL_MQTT_PORT=8884" >&2; exit 1; }
 
 local-stop: ## stop the stand-in that local-start started
 	@if [ -f $(LOCAL_DIR)/local.pid ]; then pid=$$(cat $(LOCAL_DIR)/local.pid); \

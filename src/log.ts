@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { humanLine } from './log-line.js';
 
 export type { Logger };
 
@@ -40,7 +41,7 @@ export function colourWanted(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
 
 /**
  * The one logger factory: diagnostics go to stderr (stdout is for results), pretty on a terminal
- * (coloured unless NO_COLOR), JSON lines when piped (pretty and coloured when FORCE_COLOR asks).
+ * (coloured unless NO_COLOR; a record's fields in words on its line), JSON lines when piped (pretty and coloured when FORCE_COLOR asks).
  * Key material is redacted by path.
  */
 export function createLogger(opts: LogOptions = {}): Logger {
@@ -51,7 +52,9 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const usePretty = opts.pretty ?? (tty || forced);
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
   if (usePretty) {
-    return pino(options, pretty({ destination: 2, sync: true, colorize: colour, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
+    // the fields in words on the message's line, not as a block of programmers' names (log-line.ts)
+    const messageFormat = (rec: Record<string, unknown>, key: string) => humanLine(rec, key);
+    return pino(options, pretty({ destination: 2, sync: true, colorize: colour, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', hideObject: true, messageFormat }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
 }

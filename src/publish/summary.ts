@@ -178,7 +178,9 @@ export function renderText(s: SendSummary, opts: { maxRows?: number } = {}): str
   );
   if (s.error) lines.push(`error: ${s.error}`);
   lines.push(
-    `messages: ${fmt(t.sent)} sent, ${fmt(t.acked)} ${ackWord}, ${fmt(t.failed)} failed, ${fmt(t.unacked)} un${ackWord}, ${fmt(t.skipped)} skipped, ${fmt(t.late)} late (>100 ms)`,
+    `messages: ${fmt(t.sent)} sent, ${fmt(t.acked)} ${ackWord}, ${fmt(t.failed)} failed, ${fmt(t.unacked)} un${ackWord}, ${fmt(t.late)} late (>100 ms)` +
+      // the input lines the source skipped are counted below; these grew too large once fields were added
+      (t.skipped > 0 ? `, ${fmt(t.skipped)} not sent (over AWS's payload limit with the added fields)` : ''),
   );
   lines.push(`rate: ${fmt(s.msgsPerSec)} msg/s` + (s.latencyMs ? `; ack latency p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms` : ''));
   if (s.duplicates && s.duplicates.possible > 0) {
@@ -195,10 +197,11 @@ export function renderText(s: SendSummary, opts: { maxRows?: number } = {}): str
   }
   if (s.perThing.length <= maxRows) {
     const w = Math.max(5, ...s.perThing.map((p) => p.name.length));
-    lines.push(`${'thing'.padEnd(w)}  ${'sent'.padStart(8)}  ${ackWord.padStart(8)}  ${'failed'.padStart(6)}  ${'skipped'.padStart(7)}  ${'connect'.padStart(8)}`);
+    const tooBig = t.skipped > 0;
+    lines.push(`${'thing'.padEnd(w)}  ${'sent'.padStart(8)}  ${ackWord.padStart(8)}  ${'failed'.padStart(6)}  ${tooBig ? `${'too big'.padStart(7)}  ` : ''}${'connect'.padStart(8)}`);
     for (const p of s.perThing) {
       lines.push(
-        `${p.name.padEnd(w)}  ${fmt(p.sent).padStart(8)}  ${fmt(p.acked).padStart(8)}  ${fmt(p.failed).padStart(6)}  ${fmt(p.skipped).padStart(7)}  ${(p.connectMs === null ? '-' : `${p.connectMs} ms`).padStart(8)}` +
+        `${p.name.padEnd(w)}  ${fmt(p.sent).padStart(8)}  ${fmt(p.acked).padStart(8)}  ${fmt(p.failed).padStart(6)}  ${tooBig ? `${fmt(p.skipped).padStart(7)}  ` : ''}${(p.connectMs === null ? '-' : `${p.connectMs} ms`).padStart(8)}` +
           (p.lastError ? `  ${p.lastError}` : ''),
       );
     }

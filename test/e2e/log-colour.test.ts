@@ -48,6 +48,9 @@ describe.runIf(hasScript)('log colours', { concurrent: true }, () => {
     const out = onTerminal('tty', {});
     expect(out).toMatch(/WARN/);
     expect(out).toMatch(ANSI_COLOUR);
+    // a record's fields in words on its line, not a block of programmers' names below it (#17 item 11)
+    expect(out).toMatch(/created a new local certificate authority \(ca [^)]+\)/);
+    expect(out).not.toMatch(/^[ \t]+[a-zA-Z]+: /m);
   }, 90_000);
 
   it('NO_COLOR turns colour off on a terminal', () => {

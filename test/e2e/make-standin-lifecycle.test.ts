@@ -120,3 +120,20 @@ describe('the stand-in make starts', () => {
     expect((await first.kill('SIGTERM')).exitCode).toBe(0);
   }, 120_000);
 });
+
+describe('a port in use under make', () => {
+  it('names the make variable that sets the busy port, with its value (#17 item 11)', async () => {
+    const net = await import('node:net');
+    const busy = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => busy.once('listening', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = make(['local-start', `LOCAL_PORT=${await freePort()}`, `LOCAL_MQTT_PORT=${port}`, 'LOCAL_DIR=.elf-busy']);
+      expect(r.code, r.out).not.toBe(0);
+      expect(r.out).toMatch(new RegExp(`elf: --mqtt-port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      expect(r.out).toMatch(new RegExp(`its --mqtt-port LOCAL_MQTT_PORT=${port}: pick free ones`));
+    } finally {
+      busy.close();
+    }
+  }, 120_000);
+});

@@ -60,6 +60,13 @@ describe('summary', () => {
     const text = renderText(s);
     expect(text).toMatch(/13 sent, 11 acked, 1 failed/);
     expect(text).toMatch(/line 7: invalid JSON/);
+    // one word, one meaning: the skipped input lines are not confused with messages too large to send
+    expect(text).toMatch(/, 1 not sent \(over AWS's payload limit with the added fields\)\n/);
+    expect(text).toMatch(/skipped input lines: 1\n/);
+    expect(text).toMatch(/^thing +sent +acked +failed +too big +connect$/m);
+    const clean = renderText(summarize({ stats: [a], protocol: '3.1.1', qos: 1, startMs: 0, elapsedMs: 1, sendingMs: 1, allConnectedMs: 1, drainMs: 0, stopReason: 'duration', skipped: { count: 2, examples: [] }, fallbacks: 0 }));
+    expect(clean).not.toMatch(/\bskipped\b(?! input lines)/);
+    expect(clean).not.toMatch(/not sent|too big/);
     expect(s.duplicates).toEqual({ possible: 3 });
     expect(text).toMatch(/possible duplicates: 3 /);
     expect(text).toMatch(/thing_1 .* TLS handshake failed/);
