@@ -2,17 +2,22 @@ import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { integer } from './parse.js';
+import { MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
+import { decimal, integer } from './parse.js';
 
 /** The flags of generated traffic on `elf send` (#18): --template, --seed; --topic may be a template. */
 export interface TrafficOptionValues {
   template?: string;
   seed?: number;
+  rate?: number;
+  shadowEvery?: number;
 }
 
 export function addTrafficOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--template <file.json>', 'payload template: a JSON document whose strings may hold {{ expressions }} evaluated per thing and message (README: "Ways to make traffic")'))
+    .addOption(new Option('--rate <msg/s>', 'messages per second across the things of this run, spread evenly over them (instead of --interval)').argParser(decimal(0.001, 10_000_000)))
+    .addOption(new Option('--shadow-every <n>', "every n-th message of a thing also updates its classic shadow's reported state with the payload (a JSON object)").argParser(integer(1)))
     .addOption(new Option('--seed <n>', 'seed of every random value of --template: the same seed makes the same messages (default: a random seed, logged)').argParser(integer(0, 2 ** 32 - 1)));
 }
 
@@ -47,4 +52,18 @@ export async function trafficInput(o: TrafficOptionValues, topic: string, topicR
     compiled.render({ k: 0, name: 'thing_0', rng: new Rng(seed), seq: 0, t: 0, series: [] }, null, Date.now());
   }
   return { template: { file: o.template, text }, seed };
+}
+
+/**
+ * Pure: seconds between two messages of one thing, from --interval or --rate (spread evenly over the
+ * things). Against AWS IoT Core (elf applies its limits there), a rate over 100 publishes/s per connection is refused.
+ */
+export function intervalOf(o: { interval?: number; rate?: number }, things: number, awsLimits: boolean): number {
+  if (o.rate === undefined) return o.interval ?? 1;
+  if (o.interval !== undefined) throw new UsageError('give --rate or --interval, not both');
+  const perThing = o.rate / things;
+  if (awsLimits && perThing > MAX_PUBLISHES_PER_SEC_PER_CONNECTION) {
+    throw new UsageError(`--rate ${o.rate} over ${things} thing${things === 1 ? '' : 's'} is ${Math.round(perThing)} publishes/s per connection; AWS IoT Core allows ${MAX_PUBLISHES_PER_SEC_PER_CONNECTION}: use more things or a lower rate`);
+  }
+  return things / o.rate;
 }

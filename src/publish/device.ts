@@ -30,6 +30,8 @@ export interface DeviceContext {
   payload: PayloadOptions;
   /** the thing's generated traffic (payload template, topic template); the line as it is without */
   traffic?: ThingTraffic;
+  /** every n-th message also updates the thing's classic shadow (`reported` = the payload) */
+  shadowEvery?: number;
   awsLimits: boolean;
   /** aborts the schedule (duration end, Ctrl-C, give-up) */
   stop: AbortSignal;
@@ -62,6 +64,8 @@ class DeviceLoop {
   private slotWaiter: (() => void) | undefined;
   /** the topic of the payload being published */
   private topic: string;
+  /** --shadow-every: the thing's classic shadow update topic */
+  private readonly shadowTopic: string;
 
   constructor(private readonly ctx: DeviceContext) {
     this.end = endTime(ctx.spec);
@@ -69,6 +73,7 @@ class DeviceLoop {
     this.shaping = needsShaping(ctx.payload);
     this.bucket = ctx.awsLimits ? new TokenBucket(MAX_PUBLISHES_PER_SEC_PER_CONNECTION, MAX_PUBLISHES_PER_SEC_PER_CONNECTION, ctx.clock.now()) : undefined;
     this.topic = ctx.topic;
+    this.shadowTopic = `$aws/things/${ctx.stats.name}/shadow/update`;
   }
 
   async run(): Promise<DeviceEnd> {
@@ -145,6 +150,19 @@ class DeviceLoop {
         stats.failed++;
         stats.lastError = error;
       }
+      this.settled();
+    });
+    if (ctx.shadowEvery !== undefined && stats.sent % ctx.shadowEvery === 0) this.updateShadow(payload);
+  }
+
+  /** The payload (a JSON object; anything else is not a shadow state) as the shadow's reported state. */
+  private updateShadow(payload: string): void {
+    const { stats } = this.ctx;
+    if (payload.charCodeAt(0) !== 0x7b /* { */) return;
+    stats.inflight++;
+    this.ctx.conn.send(this.shadowTopic, `{"state":{"reported":${payload}}}`, this.ctx.qos, (error) => {
+      if (error === undefined) stats.shadowUpdates++;
+      else stats.lastError = `shadow update: ${error}`;
       this.settled();
     });
   }

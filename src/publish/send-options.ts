@@ -40,6 +40,8 @@ export interface SendOptions {
   addThingName?: string;
   /** a payload template (`--template`): its file name (for errors) and text */
   template?: { file: string; text: string };
+  /** every n-th message of a thing also updates its classic shadow's reported state */
+  shadowEvery?: number;
   /** the seed of every random value of templates and scenarios */
   seed?: number;
   /** new connections per second (default 100; AWS allows 500/s per account) */

@@ -14,6 +14,8 @@ export class ThingStats {
   skipped = 0;
   /** publishes handed to the client more than 100 ms after their slot (interval > 0 only) */
   late = 0;
+  /** --shadow-every: shadow updates acknowledged (not counted in sent/acked) */
+  shadowUpdates = 0;
   /** publishes waiting for their acknowledgement */
   inflight = 0;
   /** ms from the first connection attempt to the first CONNACK */

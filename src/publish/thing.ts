@@ -68,6 +68,7 @@ async function publishLoop(run: RunState, k: number, conn: DeviceConnection, sto
       window: settings.window,
       payload: { addTimestamp: opts.addTimestamp, addThingName: opts.addThingName },
       ...(run.traffic ? { traffic: new ThingTraffic(run.traffic, d.index ?? k, name, topic) } : {}),
+      ...(opts.shadowEvery !== undefined ? { shadowEvery: opts.shadowEvery } : {}),
       awsLimits: opts.awsLimits ?? false,
       stop,
       onSettled: () => {

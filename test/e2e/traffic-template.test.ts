@@ -168,6 +168,27 @@ describe('send --template against elf local', () => {
     await eventually(() => got.length >= 2, () => `2 messages, got ${got.length}`);
     expect(got.splice(0).map((m) => m.topic)).toEqual(['elf/thing_0/NB', 'elf/thing_0/SB']);
   });
+
+  it('--rate instead of --interval; --shadow-every 2 makes every 2nd payload the shadow\'s reported state', async () => {
+    const r = await runCli(['send', '--things', 'thing_0', '--template', template, '--topic', 'elf/{thing}/{status}', '--count', '4', '--rate', '50', '--shadow-every', '2', '--seed', '7', '--json', '--state-dir', dir], { cwd: work });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).totals).toMatchObject({ sent: 4, acked: 4, failed: 0 });
+    await eventually(() => got.length >= 4, () => `4 messages, got ${got.length}`);
+    const payloads = got.splice(0).map((m) => m.payload);
+    // the thing's own shadow, read with its certificate once the run is over
+    const me = await connectAsync({ protocol: 'mqtts', host: '127.0.0.1', port: s.mqttPort, ca: s.caPem, cert: fs.readFileSync(path.join(dir, 'thing_0.pem')), key: fs.readFileSync(path.join(dir, 'thing_0.prv')), clientId: 'thing_0', protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      const shadow = new Promise<string>((resolve) => me.on('message', (_t, p) => resolve(p.toString())));
+      await me.subscribeAsync('$aws/things/thing_0/shadow/get/accepted', { qos: 1 });
+      await me.publishAsync('$aws/things/thing_0/shadow/get', '', { qos: 1 });
+      const doc = JSON.parse(await shadow) as { state: { reported: unknown }; version: number };
+      expect(doc.state.reported).toEqual(JSON.parse(payloads[3]!));
+      expect(doc.version).toBe(2);
+    } finally {
+      await me.endAsync();
+    }
+    expectOneLineError(await runCli(['send', '--rate', '10', '--interval', '1', '--state-dir', dir], { cwd: work }), 2, /--rate or --interval, not both/);
+  });
 });
 
 describe('send --template against mosquitto (MQTT 5)', () => {
@@ -193,6 +214,26 @@ describe('send --template against mosquitto (MQTT 5)', () => {
       expect(checkFleet(sub.messages.map((m) => ({ topic: m.topic, payload: m.payload.toString() })), ['thing_0', 'thing_1'], 6, 'elf')).toEqual(a);
     } finally {
       await sub.close();
+    }
+  });
+  it('--shadow-every 3: the shadow update topic carries every 3rd payload as the reported state', async () => {
+    const flags = await mosquittoFleet(broker, path.join(work, 'mosq-fleet-2'), ['thing_0', 'thing_1']);
+    const template = write('template-mosq-2.json', JSON.stringify(TEMPLATE));
+    const sub = await collect(broker, 'elf/#');
+    const shadows = await collect(broker, '$aws/things/+/shadow/update');
+    try {
+      const r = await runCli(['send', '--template', template, '--topic', 'elf/{thing}/{status}', '--count', '3', '--rate', '100', '--shadow-every', '3', '--seed', '1', ...flags], { cwd: work });
+      expect(r.exitCode, r.stderr).toBe(0);
+      await sub.waitForCount(6);
+      await shadows.waitForCount(2);
+      const by = checkFleet(sub.messages.map((m) => ({ topic: m.topic, payload: m.payload.toString() })), ['thing_0', 'thing_1'], 3, 'elf');
+      for (const m of shadows.messages) {
+        const thing = m.topic.split('/')[2]!;
+        expect(JSON.parse(m.payload.toString())).toEqual({ state: { reported: JSON.parse(by.get(thing)![2]!) } });
+      }
+    } finally {
+      await sub.close();
+      await shadows.close();
     }
   });
 });

@@ -139,3 +139,16 @@ describe('the per-thing generator', () => {
     expect(new Rng(thingSeed(1, 0)).next()).toBe(xs[0]);
   });
 });
+
+describe('--rate', () => {
+  it('spreads a fleet-wide rate evenly over the things; AWS allows 100/s per connection', async () => {
+    const { intervalOf } = await import('../../src/cli/traffic-options.js');
+    expect(intervalOf({}, 5, false)).toBe(1);
+    expect(intervalOf({ interval: 0.5 }, 5, false)).toBe(0.5);
+    expect(intervalOf({ rate: 50 }, 10, false)).toBe(0.2);
+    expect(intervalOf({ rate: 1000 }, 2, false)).toBe(0.002);
+    expect(intervalOf({ rate: 200 }, 2, true)).toBe(0.01);
+    expect(() => intervalOf({ rate: 201 }, 2, true)).toThrow(/--rate 201 over 2 things is 101 publishes\/s per connection; AWS IoT Core allows 100/);
+    expect(() => intervalOf({ rate: 10, interval: 1 }, 2, false)).toThrow(/--rate or --interval, not both/);
+  });
+});

@@ -21,7 +21,7 @@ import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcom
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 import { addMetricsOptions, serveMetrics, type MetricsOptionValues } from '../metrics-options.js';
 import type { FleetMetrics } from '../../publish/fleet-metrics.js';
-import { addTrafficOptions, trafficInput, type TrafficInput, type TrafficOptionValues } from '../traffic-options.js';
+import { addTrafficOptions, intervalOf, trafficInput, type TrafficInput, type TrafficOptionValues } from '../traffic-options.js';
 
 /** The original ELF's message when neither a message nor a file is given. */
 export const DEFAULT_MESSAGE = 'IoT ELF Hello';
@@ -46,7 +46,8 @@ interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOption
   topic: string;
   appendThingName?: boolean;
   qos: 0 | 1;
-  interval: number;
+  /** undefined: 1 s, or from --rate */
+  interval?: number;
   duration: number;
   count?: number;
   loop: boolean;
@@ -85,7 +86,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--topic <topic>', 'topic to publish to; {thing}, {index}, {seq} and {field} of the payload make one per message').default('elf').argParser(topicName))
     .option('--append-thing-name', 'publish to <topic>/<thing name>')
     .addOption(new Option('--qos <qos>', 'MQTT QoS: 1 = acknowledged by the broker, resent after a reconnect; 0 = fire and forget').default(1).argParser((v) => Number(oneOf('0', '1')(v)) as 0 | 1))
-    .addOption(new Option('--interval <seconds>', 'seconds between two messages of one thing (fractions allowed; 0 = as fast as possible)').default(1).argParser(decimal(0, 86_400)))
+    .addOption(new Option('--interval <seconds>', 'seconds between two messages of one thing (default 1; fractions allowed; 0 = as fast as possible)').argParser(decimal(0, 86_400)))
     .addOption(new Option('--duration <seconds>', 'how long to send').default(120).argParser(decimal(0.001, 31_536_000)))
     .addOption(new Option('--count <n>', 'stop each thing after n messages').argParser(integer(1)))
     .option('--no-loop', 'stop at the end of the file (default: start it over)')
@@ -198,6 +199,7 @@ export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTar
   return {
     ...(traffic?.template ? { template: traffic.template } : {}),
     ...(traffic ? { seed: traffic.seed } : {}),
+    ...(raw.shadowEvery !== undefined ? { shadowEvery: raw.shadowEvery } : {}),
     devices,
     host: mqtt.host,
     port: mqtt.port,
@@ -206,7 +208,7 @@ export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTar
     qos: raw.qos,
     topic: raw.topic,
     appendThingName: raw.appendThingName === true,
-    interval: raw.interval,
+    interval: intervalOf(raw, devices.length, mqtt.awsLimits),
     duration: raw.duration,
     ...(raw.count !== undefined ? { count: raw.count } : {}),
     loop: raw.loop,
