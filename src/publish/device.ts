@@ -8,6 +8,7 @@ import { shapePayload, needsShaping, type PayloadOptions } from './payload.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { endTime, firstSlotFrom, slotTime, type ScheduleSpec } from './schedule.js';
 import type { ThingStats } from './stats.js';
+import type { RunTimeline } from './timeline.js';
 
 /** A publish handed to the client later than this after its slot counts as late. */
 export const LATE_MS = 100;
@@ -35,6 +36,8 @@ export interface DeviceContext {
   awsLimits: boolean;
   /** aborts the schedule (duration end, Ctrl-C, give-up) */
   stop: AbortSignal;
+  /** the run second by second, when kept */
+  timeline?: RunTimeline;
   /** called when an acknowledgement arrives (for run-wide drain and rate) */
   onSettled?: () => void;
 }
@@ -142,13 +145,19 @@ class DeviceLoop {
     const t0 = clock.now();
     stats.sent++;
     stats.inflight++;
+    ctx.timeline?.sent(t0);
     ctx.conn.send(this.topic, payload, ctx.qos, (error) => {
       if (error === undefined) {
         stats.acked++;
-        if (ctx.qos === 1) stats.latency.record(clock.now() - t0);
+        if (ctx.qos === 1) {
+          const t1 = clock.now();
+          stats.latency.record(t1 - t0);
+          ctx.timeline?.acked(t1, t1 - t0);
+        } else ctx.timeline?.acked(clock.now());
       } else {
         stats.failed++;
         stats.lastError = error;
+        ctx.timeline?.failed(clock.now());
       }
       this.settled();
     });

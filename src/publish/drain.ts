@@ -54,5 +54,6 @@ function summary(run: RunState, stopReason: StopReason, drainMs: number): SendSu
     error: run.error,
     skipped: run.feed.skipped,
     fallbacks: run.feed.fallbacks,
+    ...(run.timeline ? { timeline: run.timeline.toJSON() } : {}),
   });
 }

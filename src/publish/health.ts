@@ -14,6 +14,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
     case 'resumed':
       st.connected = true;
       takeover.connected(run.clock.now());
+      if (e.type === 'resumed') run.timeline?.resumed(run.clock.now());
       h.connectedNow++;
       if (e.type === 'resumed') {
         st.reconnects++;
@@ -23,6 +24,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
     case 'interrupted':
       st.connected = false;
       st.interruptions++;
+      run.timeline?.dropped(run.clock.now());
       if (run.settings.qos === 1) st.maybeDuplicated += Math.max(0, st.sent - st.acked - st.failed);
       h.connectedNow--;
       if (h.connectedNow === 0) h.lastUpMs = run.clock.now();
@@ -42,6 +44,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
 /** Thing k's first CONNACK, `connectMs` after its first attempt. */
 export function thingConnected(run: RunState, k: number, connectMs: number): void {
   run.stats[k]!.connectMs = connectMs;
+  run.timeline?.connected(run.clock.now());
   const h = run.health;
   h.everConnected++;
   if (h.everConnected === run.settings.things) h.allConnectedMs = run.clock.now() - run.startMs;

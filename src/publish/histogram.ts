@@ -26,6 +26,13 @@ export class LatencyHistogram {
     if (ms > this.maxMs) this.maxMs = ms;
   }
 
+  /** empties it (reused, e.g. for each second of a timeline) */
+  clear(): void {
+    this.counts.fill(0);
+    this.n = 0;
+    this.maxMs = 0;
+  }
+
   get count(): number {
     return this.n;
   }

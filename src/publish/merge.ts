@@ -1,4 +1,5 @@
 import { LatencyHistogram } from './histogram.js';
+import { mergeTimelines, type SerializedTimeline } from './timeline.js';
 import type { Counts, FailedPart, SendSummary, StopReason, ThingSummary } from './summary.js';
 
 /**
@@ -66,6 +67,8 @@ export function mergeSummaries(input: MergeInput): SendSummary {
   const skipped = parts.reduce((best, p) => (p.skippedLines.count > best.count ? p.skippedLines : best), first.skippedLines);
   const error = parts.find((p) => p.error)?.error;
   const qos = first.qos;
+  const timelines = parts.map((p) => p.timeline).filter((t): t is SerializedTimeline => t !== undefined);
+  const timeline = timelines.length > 0 ? mergeTimelines(timelines) : undefined;
   return {
     protocol: first.protocol,
     qos,
@@ -86,6 +89,7 @@ export function mergeSummaries(input: MergeInput): SendSummary {
     perThing: rows,
     timing: { startedAt: start, firstPublishMs: firstPublish === null ? null : round(firstPublish, 3), lastSettleMs: lastSettle === null ? null : round(lastSettle, 3) },
     latencyHistogram: hist.toJSON(),
+    ...(timeline ? { timeline } : {}),
     ...(failed.length > 0 || parts.some((p) => p.failedParts?.length)
       ? { failedParts: [...parts.flatMap((p) => p.failedParts ?? []), ...failed.map(({ names: _names, ...f }) => f)] }
       : {}),

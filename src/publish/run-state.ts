@@ -8,6 +8,7 @@ import type { ScheduleSpec } from './schedule.js';
 import type { SendOptions } from './send-options.js';
 import { SlotPacer } from './slot-pacer.js';
 import { ThingStats } from './stats.js';
+import { RunTimeline } from './timeline.js';
 import type { TakeoverWatch } from './takeover.js';
 import type { TrafficSpec } from '../traffic/traffic.js';
 import type { StopReason } from './summary.js';
@@ -83,6 +84,8 @@ export class RunState {
   /** how each started thing's loop ended */
   readonly ends: DeviceEnd[] = [];
   readonly health: Health;
+  /** the run second by second, when asked for (opts.timeline) */
+  readonly timeline: RunTimeline | undefined;
   /** clock ms of the first publish and of the last acknowledgement */
   firstSendMs: number | undefined;
   lastSettleMs: number;
@@ -120,6 +123,7 @@ export class RunState {
     this.pacer = new SlotPacer(clock, PACER_TICK_MS);
     this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, takeover: new Map(), takenOver: [] };
     this.lastSettleMs = this.startMs;
+    this.timeline = opts.timeline ? new RunTimeline(this.startMs, this.startedAt) : undefined;
   }
 
   /** aborted when the run stops (duration, Ctrl-C, give-up, an input error) */

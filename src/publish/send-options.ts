@@ -61,6 +61,8 @@ export interface SendOptions {
   /** reconnect backoff bounds (defaults 1 s .. 30 s) */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** keep the run second by second (timeline.ts) and put it in the summary (`--report`) */
+  timeline?: boolean;
   /** ms between onProgress calls (default 1000) */
   progressIntervalMs?: number;
 }

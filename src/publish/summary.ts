@@ -2,6 +2,7 @@ import type { Protocol, QoS } from '../mqtt/index.js';
 import type { SkipReport } from './fanout.js';
 import { LatencyHistogram, type SerializedHistogram } from './histogram.js';
 import type { ThingStats } from './stats.js';
+import type { SerializedTimeline } from './timeline.js';
 
 export type StopReason = 'duration' | 'count' | 'end-of-input' | 'aborted' | 'gave-up' | 'input-error';
 
@@ -75,6 +76,8 @@ export interface SendSummary {
   latencyHistogram: SerializedHistogram;
   /** parts of the fleet (workers, shards) whose process failed: their things' figures are missing */
   failedParts?: FailedPart[];
+  /** the run second by second (with `--report`), mergeable */
+  timeline?: SerializedTimeline;
 }
 
 /** A worker or shard that ended without its summary. */
@@ -107,6 +110,7 @@ export interface SummaryInput {
   error?: string;
   skipped: SkipReport;
   fallbacks: number;
+  timeline?: SerializedTimeline;
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -157,6 +161,7 @@ export function summarize(input: SummaryInput): SendSummary {
       lastSettleMs: input.lastSettleMs === undefined || input.firstSendMs === undefined ? null : round(input.lastSettleMs - input.startMs, 3),
     },
     latencyHistogram: hist.toJSON(),
+    ...(input.timeline ? { timeline: input.timeline } : {}),
   };
 }
 

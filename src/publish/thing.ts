@@ -71,6 +71,7 @@ async function publishLoop(run: RunState, k: number, conn: DeviceConnection, sto
       ...(opts.shadowEvery !== undefined ? { shadowEvery: opts.shadowEvery } : {}),
       awsLimits: opts.awsLimits ?? false,
       stop,
+      ...(run.timeline ? { timeline: run.timeline } : {}),
       onSettled: () => {
         run.lastSettleMs = run.clock.now();
       },

@@ -20,6 +20,7 @@ import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 import { addMetricsOptions, serveMetrics, type MetricsOptionValues } from '../metrics-options.js';
+import { addReportOption, checkReportPath, writeRunReport, type ReportOptionValues } from '../report-options.js';
 import type { FleetMetrics } from '../../publish/fleet-metrics.js';
 import { addTrafficOptions, intervalOf, trafficInput, type TrafficInput, type TrafficOptionValues } from '../traffic-options.js';
 
@@ -39,7 +40,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 const YOUNG_GENERATION_MB = 16;
 const YOUNG_GENERATION_MAX_THINGS = 1000;
 
-interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOptionValues, TrafficOptionValues {
+interface SendFlags extends TargetOptionValues, ShardOptionValues, MetricsOptionValues, TrafficOptionValues, ReportOptionValues {
   jsonMessage?: string;
   format: 'auto' | 'jsonl' | 'json' | 'csv';
   strict?: boolean;
@@ -106,6 +107,7 @@ export function sendCommand(): Command {
   cmd.addHelpText('after', '\nExit codes: 0 every message delivered; 1 nothing delivered; 2 usage error; 3 partial delivery (beyond --max-failed); 130 interrupted. `elf --help` lists them all.');
   addTrafficOptions(cmd);
   addShardOptions(cmd, 'send with the things');
+  addReportOption(cmd, 'a run report (messages/s sent and acknowledged, ack latency p50/p99 and connections per second, on-time share per thing, skipped lines, parameters; with --json the summary carries the per-second series, which `elf report merge --report` merges across shards)');
   addMetricsOptions(cmd, "the run's figures (messages sent/acked/failed, in flight, ack latency, connections, reconnects)");
   addTargetOptions(cmd);
   return cmd.action(async (message: string | undefined, raw: SendRawFlags) => {
@@ -126,6 +128,7 @@ export function sendCommand(): Command {
     const global = raw.partition && shard ? fleetPositions(devices.map((d) => d.name), fleet.state!.things.map((t) => t.name), fleet.state!.prefix, fleet.state!.fleetSize) : undefined;
     if (incomplete.length > 0) log.warn({ incomplete: incomplete.slice(0, 10) }, `${incomplete.length} things of the fleet were not completely created and are left out (\`elf clean\` removes them)`);
     await checkCaFile(input.caFile);
+    await checkReportPath(raw.report);
     const metrics = await liveMetrics(raw, log, shard ? `${shard.index}/${shard.count}` : undefined);
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
@@ -150,7 +153,7 @@ export function sendCommand(): Command {
         'connecting',
       );
       const run = runner(workers, input.source, devices, global);
-      summary = await run(sendOptions(raw, devices, mqtt, traffic), { source, logger: log, signal, ...(await status.deps()), ...metrics.deps });
+      summary = await run({ ...sendOptions(raw, devices, mqtt, traffic), ...(raw.report ? { timeline: true } : {}) }, { source, logger: log, signal, ...(await status.deps()), ...metrics.deps });
     } catch (e) {
       status.clear();
       return finish(1, e, mqtt.cleanup);
@@ -158,7 +161,8 @@ export function sendCommand(): Command {
     status.clear();
     const { renderJson, renderText } = await import('../../publish/summary.js');
     process.stdout.write(raw.json ? renderJson(summary) : renderText(summary));
-    return finish(0, outcome(summary, raw.maxFailed ?? NO_LOSS), mqtt.cleanup);
+    const reportFailed = raw.report ? await sendReport(raw.report, summary, raw, { target: `${mqtt.host}:${mqtt.port} (${mqtt.via})`, workers, source: source.name, shard }, log) : undefined;
+    return finish(0, reportFailed ?? outcome(summary, raw.maxFailed ?? NO_LOSS), mqtt.cleanup);
   });
 }
 
@@ -254,6 +258,29 @@ async function liveMetrics(raw: SendFlags, log: SendDeps['logger'], shard: strin
   const { sendMetricsRegistry } = await import('../../report/send-metrics.js');
   await serveMetrics(raw, () => sendMetricsRegistry(() => read?.() ?? emptyFleetMetrics(), shard ? { shard } : {}), log);
   return { deps: { onMetrics: (r) => (read = r) } };
+}
+
+/** Pure: the run's parameters as a report lists them. */
+export function reportParams(raw: SendFlags, run: { workers: number; source: string; shard?: { index: number; count: number } | undefined; things: number }): Array<[string, string]> {
+  const p: Array<[string, string]> = [
+    ['things', String(run.things)],
+    ['source', run.source],
+    ['topic', raw.appendThingName ? `${raw.topic}/<thing>` : raw.topic],
+    ['MQTT', `${raw.protocol}, QoS ${raw.qos}`],
+    ['interval', `${raw.interval} s`],
+    ['duration', `${raw.duration} s`],
+  ];
+  if (raw.count !== undefined) p.push(['count', `${raw.count} per thing`]);
+  p.push(['connect rate', `${raw.connectRate}/s`], ['input', raw.partition ? 'partitioned over the things' : raw.loop === false ? 'once' : 'looped']);
+  if (run.workers > 1) p.push(['workers', String(run.workers)]);
+  if (run.shard) p.push(['shard', `${run.shard.index}/${run.shard.count}`]);
+  return p;
+}
+
+async function sendReport(file: string, summary: SendSummary, raw: SendFlags, run: { target: string; workers: number; source: string; shard?: { index: number; count: number } | undefined }, log: SendDeps['logger']): Promise<Error | undefined> {
+  const { sendReportModel } = await import('../../report/model.js');
+  const params = reportParams(raw, { ...run, things: summary.things });
+  return writeRunReport(file, sendReportModel({ summary, params, target: run.target, intervalSeconds: raw.interval }), log);
 }
 
 /** The status line on a terminal's stderr, redrawn in place; nothing when stderr is not a terminal. */
