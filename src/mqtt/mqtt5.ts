@@ -74,7 +74,11 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     });
     this.client.on('connectionFailure', (e) => {
       this.attempts++;
-      if (!this.closed) this.emit({ type: 'failed', error: errorText(e.error), attempt: this.attempts });
+      if (this.closed) return;
+      const code = e.connack?.reasonCode;
+      if (code !== undefined && code >= 0x80) {
+        this.emit({ type: 'failed', error: connackRefusal(code, e.connack?.reasonString), attempt: this.attempts, refused: true });
+      } else this.emit({ type: 'failed', error: errorText(e.error), attempt: this.attempts });
     });
     this.client.on('disconnection', (e) => {
       const was = this.connected;
@@ -179,4 +183,15 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     }
     this.client.close();
   }
+}
+
+/**
+ * A refusing CONNACK in words, e.g. "the broker refused the connection: not authorized (CONNACK
+ * reason 0x87)", with the server's reason string when it sent one (MQTT 5 §3.2.2.2).
+ */
+export function connackRefusal(code: number, reasonString?: string): string {
+  const name = mqtt5.ConnectReasonCode[code] as string | undefined;
+  const words = name ? name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase() : 'refused';
+  const hex = `0x${code.toString(16).toUpperCase().padStart(2, '0')}`;
+  return `the broker refused the connection: ${words} (CONNACK reason ${hex})${reasonString ? `: ${reasonString}` : ''}`;
 }

@@ -47,8 +47,12 @@ export type ConnectionEvent =
   | { type: 'interrupted'; error: string }
   /** reconnected after an interruption */
   | { type: 'resumed'; sessionPresent: boolean }
-  /** one connection attempt failed (the connection keeps retrying until closed) */
-  | { type: 'failed'; error: string; attempt: number };
+  /**
+   * one connection attempt failed (the connection keeps retrying until closed); `refused` when the
+   * broker answered the CONNECT with a refusal (MQTT 5 CONNACK reason 0x80 or above), which
+   * retrying the same CONNECT gets again
+   */
+  | { type: 'failed'; error: string; attempt: number; refused?: boolean };
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 

@@ -36,6 +36,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
       st.connectAttempts++;
       st.lastError = e.error;
       h.lastConnError = e.error;
+      if (e.refused) h.refused.add(k);
       if (e.attempt === 1 || e.attempt % 10 === 0) run.log.warn({ thing, attempt: e.attempt, error: e.error }, 'connection attempt failed');
       break;
   }
@@ -46,6 +47,7 @@ export function thingConnected(run: RunState, k: number, connectMs: number): voi
   run.stats[k]!.connectMs = connectMs;
   run.timeline?.connected(run.clock.now());
   const h = run.health;
+  h.refused.delete(k);
   h.everConnected++;
   if (h.everConnected === run.settings.things) h.allConnectedMs = run.clock.now() - run.startMs;
 }
@@ -53,7 +55,8 @@ export function thingConnected(run: RunState, k: number, connectMs: number): voi
 /**
  * One look at the fleet's connections (the run's watch calls it a few times a second): one log line
  * for the interruptions since the last look, not one per connection (10,000 things, one broker
- * restart), and the end of the run when no connection has been up for `giveUpAfterMs`.
+ * restart), and the end of the run when no connection has been up for `giveUpAfterMs`, or at once
+ * when none is up and the broker refused the CONNECT of every thing that never connected.
  */
 export function checkHealth(run: RunState): void {
   const now = run.clock.now();
@@ -66,6 +69,7 @@ export function checkHealth(run: RunState): void {
   }
   if (h.takenOver.length > 0) run.log.warn(takeoverMessage(h.takenOver.splice(0)));
   if (h.connectedNow > 0) h.lastUpMs = now;
+  else if (!run.stop.aborted && h.refused.size > 0 && h.refused.size + h.everConnected >= run.settings.things) refusedAll(run);
   else if (!run.stop.aborted && now - h.lastUpMs > run.settings.giveUpAfterMs) giveUp(run);
 }
 
@@ -74,4 +78,11 @@ function giveUp(run: RunState): void {
   const lastError = run.health.lastConnError;
   run.log.error({ host, port, lastError }, 'giving up: the broker cannot be reached');
   run.halt('gave-up', `no connection to ${host}:${port} for ${run.settings.giveUpAfterMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}`);
+}
+
+function refusedAll(run: RunState): void {
+  const { host, port } = run.opts;
+  const lastError = run.health.lastConnError;
+  run.log.error({ host, port, lastError }, 'giving up: the broker refuses the connections');
+  run.halt('gave-up', `${host}:${port}: ${lastError ?? 'the broker refused the connection'}`);
 }

@@ -56,6 +56,8 @@ export interface Health {
   /** ms from the start until the last thing connected */
   allConnectedMs?: number;
   lastConnError?: string;
+  /** things whose CONNECT the broker refused (a refusal retrying gets again) and that never connected */
+  refused: Set<number>;
   lastInterruptError?: string;
   /** interruptions already logged */
   reportedInterruptions: number;
@@ -121,7 +123,7 @@ export class RunState {
     this.readers = opts.devices.map((_, k) => (s.partition ? this.feed.reader(k, s.things) : this.feed.reader(0, 1)));
     this.conns = new Array(s.things);
     this.pacer = new SlotPacer(clock, PACER_TICK_MS);
-    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, takeover: new Map(), takenOver: [] };
+    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, refused: new Set(), takeover: new Map(), takenOver: [] };
     this.lastSettleMs = this.startMs;
     this.timeline = opts.timeline ? new RunTimeline(this.startMs, this.startedAt) : undefined;
   }

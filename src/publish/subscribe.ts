@@ -120,10 +120,13 @@ export async function runSubscribe(opts: SubscribeOptions, deps: SubscribeDeps):
 async function connect(conn: DeviceConnection, opts: SubscribeOptions, log: Logger, clock: Clock, listening: Listening): Promise<boolean> {
   let lastError: string | undefined;
   const takeover = new TakeoverWatch();
+  // the broker refused the CONNECT: retrying gets the same answer
+  const refused = new AbortController();
   conn.on((e) => {
     if (e.type === 'failed') {
       lastError = e.error;
-      if (e.attempt === 1) log.warn({ error: e.error }, 'connection attempt failed; retrying');
+      if (e.refused) refused.abort();
+      if (e.attempt === 1 && !e.refused) log.warn({ error: e.error }, 'connection attempt failed; retrying');
     } else if (e.type === 'connected' || e.type === 'resumed') takeover.connected(clock.now());
     else if (e.type === 'interrupted') {
       log.warn({ error: e.error }, 'connection interrupted; reconnecting');
@@ -134,9 +137,10 @@ async function connect(conn: DeviceConnection, opts: SubscribeOptions, log: Logg
   const giveUpTimer = clock.after(opts.giveUpAfterMs ?? 30_000, () => giveUp.abort());
   listening.timers.push(giveUpTimer);
   try {
-    await conn.connect(AbortSignal.any([listening.stopped, giveUp.signal]));
+    await conn.connect(AbortSignal.any([listening.stopped, giveUp.signal, refused.signal]));
     return true;
   } catch (e) {
+    if (refused.signal.aborted && !listening.stopped.aborted) throw new ElfError(`cannot connect to ${opts.host}:${opts.port}: ${lastError}`, 'ELF_CONNECT');
     if (giveUp.signal.aborted && !listening.stopped.aborted) {
       throw new ElfError(`cannot connect to ${opts.host}:${opts.port}${lastError ? `: ${lastError}` : ''}`, 'ELF_CONNECT');
     }

@@ -2,13 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DetachPolicyCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { runCli, startCli } from '../helpers/cli.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
  * `elf send --protocol 5` against `elf local`: the device SDK's Mqtt5Client through the stand-in's broker,
- * with the certificates and policies `elf create` made, received by a 3.1.1 subscriber (cross-version,
- * as AWS IoT Core does). Refusals by policy are tested on the broker (broker-mqtt5.test.ts).
+ * with the certificates and policies `elf create` made, received by `elf subscribe` over 3.1.1
+ * (cross-version, as AWS IoT Core does) and over 5. A CONNECT the policy refuses ends send and
+ * subscribe at once with the CONNACK's reason in words, not after the 30 s give-up (the broker's
+ * refusals themselves are tested in broker-mqtt5.test.ts).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -23,16 +26,16 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-describe('elf send --protocol 5 against elf local', () => {
+describe.each(['3.1.1', '5'] as const)('elf send --protocol 5 against elf local, elf subscribe --protocol %s', (subProtocol) => {
   it('3 things × 10 lines at QoS 1: every message acknowledged and delivered byte-equal, in order', async () => {
-    const dir = path.join(work, 'fleet');
+    const dir = path.join(work, `fleet-${subProtocol}`);
     const created = await runCli(['create', '4', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
     expect(created.exitCode, created.stderr).toBe(0);
     try {
       const lines = Array.from({ length: 10 }, (_, i) => `{"five": ${i},  "pad": "${'x'.repeat(i)}" }`);
       const file = path.join(work, 'five.jsonl');
       fs.writeFileSync(file, lines.join('\n') + '\n');
-      const sub = startCli(['subscribe', '--thing', 'thing_3', '--expect', '30', '--duration', '60', '--json', '--state-dir', dir], { cwd: work });
+      const sub = startCli(['subscribe', '--protocol', subProtocol, '--thing', 'thing_3', '--expect', '30', '--duration', '60', '--json', '--state-dir', dir], { cwd: work });
       try {
         await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
         const sent = await runCli(
@@ -56,4 +59,25 @@ describe('elf send --protocol 5 against elf local', () => {
       expect(cleaned.exitCode, cleaned.stderr).toBe(0);
     }
   }, 120_000);
+});
+
+describe('a CONNECT refused by policy over MQTT 5', () => {
+  it('send and subscribe stop at the refusal and name its reason code', async () => {
+    const dir = path.join(work, 'refused');
+    const created = await runCli(['create', '1', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
+    expect(created.exitCode, created.stderr).toBe(0);
+    const iot = s.client();
+    const { principals } = await iot.send(new ListThingPrincipalsCommand({ thingName: 'thing_0' }));
+    await iot.send(new DetachPolicyCommand({ policyName: 'elf-thing_0', target: principals![0]! }));
+    const file = path.join(work, 'refused.jsonl');
+    fs.writeFileSync(file, '{"a":1}\n');
+    const refusal = /the broker refused the connection: not authorized \(CONNACK reason 0x87\)/;
+    const sent = await runCli(['send', '--protocol', '5', '--json-message', file, '--no-loop', '--state-dir', dir], { cwd: work });
+    expect(sent.exitCode, sent.stderr).not.toBe(0);
+    expect(sent.stderr).toMatch(refusal);
+    expect(sent.stderr).not.toMatch(/no connection to .* for 30 s/);
+    const sub = await runCli(['subscribe', '--protocol', '5', '--thing', 'thing_0', '--duration', '60', '--state-dir', dir], { cwd: work });
+    expect(sub.exitCode, sub.stderr).not.toBe(0);
+    expect(sub.stderr).toMatch(refusal);
+  }, 60_000);
 });

@@ -84,7 +84,7 @@ export function localCommand(): Command {
       const mqttHost = standIn.advertisedHost.includes(':') ? `[${standIn.advertisedHost}]` : standIn.advertisedHost;
       const lines = [
         `elf local: control plane ${standIn.controlPlaneUrl}`,
-        `elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1, client certificates from the local CA)`,
+        `elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1 and 5, client certificates from the local CA)`,
         `elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})`,
         ...(metrics ? [`elf local: metrics ${metrics.url}`] : []),
       ];
