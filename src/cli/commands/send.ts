@@ -267,7 +267,7 @@ export function reportParams(raw: SendFlags, run: { workers: number; source: str
     ['source', run.source],
     ['topic', raw.appendThingName ? `${raw.topic}/<thing>` : raw.topic],
     ['MQTT', `${raw.protocol}, QoS ${raw.qos}`],
-    ['interval', `${raw.interval} s`],
+    raw.rate !== undefined ? ['rate', `${raw.rate} msg/s across the things`] : ['interval', `${raw.interval ?? 1} s`],
     ['duration', `${raw.duration} s`],
   ];
   if (raw.count !== undefined) p.push(['count', `${raw.count} per thing`]);
@@ -280,7 +280,7 @@ export function reportParams(raw: SendFlags, run: { workers: number; source: str
 async function sendReport(file: string, summary: SendSummary, raw: SendFlags, run: { target: string; workers: number; source: string; shard?: { index: number; count: number } | undefined }, log: SendDeps['logger']): Promise<Error | undefined> {
   const { sendReportModel } = await import('../../report/model.js');
   const params = reportParams(raw, { ...run, things: summary.things });
-  return writeRunReport(file, sendReportModel({ summary, params, target: run.target, intervalSeconds: raw.interval }), log);
+  return writeRunReport(file, sendReportModel({ summary, params, target: run.target, intervalSeconds: raw.rate !== undefined ? 1 / raw.rate : (raw.interval ?? 1) }), log);
 }
 
 /** The status line on a terminal's stderr, redrawn in place; nothing when stderr is not a terminal. */
