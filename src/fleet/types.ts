@@ -35,6 +35,10 @@ export interface ThingRecord {
    * the thing carries this fleet's `elf_fleet` attribute before deleting it.
    */
   thingRequested?: boolean;
+  /** CreateThing found a thing of this name that this fleet did not make: it is never touched */
+  nameTaken?: boolean;
+  /** CreatePolicy found a policy of this thing's policy name with another document: never touched */
+  policyNameTaken?: boolean;
   /** AttachThingPrincipal succeeded */
   principalAttached?: boolean;
   /** AttachPolicy (policy → certificate) succeeded */

@@ -105,7 +105,7 @@ export async function runCleanRun(req: CleanRunRequest, io: CreateIo): Promise<R
   }
   summary.requested = things.length;
   log.info({ runId: req.runId, things: things.length, ...(req.shard ? { shard: `${req.shard.index}/${req.shard.count}` } : {}) }, 'things of the run');
-  const run: EachThing = { summary, log, concurrency: req.concurrency, onProgress: io.onProgress, shouldStop: () => io.signal?.aborted === true };
+  const run: EachThing = { summary, log, concurrency: req.concurrency, onProgress: io.onProgress, onThingError: io.onThingError, shouldStop: () => io.signal?.aborted === true };
   const clean = cleanThing(api, caller);
   await forEachThing(run, things, async (name) => {
     await clean(name);

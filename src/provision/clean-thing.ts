@@ -7,6 +7,11 @@ import type { Caller, IotApi } from './iot.js';
 import type { InFlightCall } from './orphans.js';
 import { parseArn, policyDocumentText, samePolicy } from './policy.js';
 import { classifyError } from './retry.js';
+import type { ThingOutcome } from './each-thing.js';
+
+/** Why a thing's resource was left untouched (the summary counts them by these words). */
+export const NOT_OURS_THING = 'a thing of that name that this fleet did not make';
+export const NOT_OURS_POLICY = 'a policy of that name that this fleet did not make';
 
 /** What removing one thing needs: the control plane, the fleet's journal and header values. */
 export interface RemoveContext {
@@ -39,7 +44,7 @@ async function removing(call: () => Promise<unknown>): Promise<boolean> {
  * Removes one thing in AWS's order (policy, certificate, thing), then its key files and its record;
  * each step journalled as it completes. Returns false when the thing waits for the orphan sweep.
  */
-export async function cleanThing(ctx: RemoveContext, name: string): Promise<boolean> {
+export async function cleanThing(ctx: RemoveContext, name: string): Promise<ThingOutcome> {
   const first = ctx.store.thing(name) ?? { name };
   if (first.certRequestedAt && !first.certificateId && !first.thingArn && !first.thingRequested && !first.policyName) {
     // only a CreateKeysAndCertificate call that never came back: see sweep.ts
@@ -47,22 +52,25 @@ export async function cleanThing(ctx: RemoveContext, name: string): Promise<bool
     return false;
   }
   const certArn = first.certificateArn;
-  await removePolicy(ctx, name, certArn);
+  const policyKept = await removePolicy(ctx, name, certArn);
   await removeCertificate(ctx, name, certArn);
-  await removeThingResource(ctx, name);
+  const thingKept = await removeThingResource(ctx, name);
   await ctx.fleet.removeKeyFiles(record(ctx, name));
   await ctx.store.dropThing(name);
-  return true;
+  // the rest of it is removed; what is not ours was left, and the count says so
+  const kept = thingKept ?? policyKept;
+  return kept === undefined ? true : { leftAlone: kept };
 }
 
 const record = (ctx: RemoveContext, name: string): ThingRecord => ctx.store.thing(name) ?? { name };
 
-/** 1. the policy: detached from the certificate, deleted; one whose creation was never confirmed only if it is the document this fleet makes */
-async function removePolicy(ctx: RemoveContext, name: string, certArn: string | undefined): Promise<void> {
+/** 1. the policy: detached from the certificate, deleted; one whose creation was never confirmed only if it is the document this fleet makes. Returns why it was left, if it was. */
+async function removePolicy(ctx: RemoveContext, name: string, certArn: string | undefined): Promise<string | undefined> {
   const { caller, api, store } = ctx;
   const policyName = record(ctx, name).policyName;
-  if (!policyName) return;
-  const ours = Boolean(record(ctx, name).policyArn) || (await policyIsOurs(ctx, name, policyName, certArn));
+  if (!policyName) return record(ctx, name).policyNameTaken ? NOT_OURS_POLICY : undefined;
+  const whose = record(ctx, name).policyArn ? 'ours' : await policyIsOurs(ctx, name, policyName, certArn);
+  const ours = whose === 'ours';
   if (ours) {
     if (certArn) {
       await removing(() => caller.call('DetachPolicy', () => api.detachPolicy(policyName, certArn)));
@@ -71,19 +79,20 @@ async function removePolicy(ctx: RemoveContext, name: string, certArn: string | 
     await removing(() => caller.call('DeletePolicy', () => api.deletePolicy(policyName), { retryConflicts: true }));
   }
   await store.unsetThing(name, ['policyName', 'policyArn', 'policyAttached']);
+  return whose === 'theirs' ? NOT_OURS_POLICY : undefined;
 }
 
 /** CreatePolicy's outcome was never recorded: the policy is ours if it holds the document this fleet would have made. */
-async function policyIsOurs(ctx: RemoveContext, name: string, policyName: string, certArn: string | undefined): Promise<boolean> {
+async function policyIsOurs(ctx: RemoveContext, name: string, policyName: string, certArn: string | undefined): Promise<'ours' | 'theirs' | 'gone'> {
   try {
     const p = await ctx.caller.call('GetPolicy', () => ctx.api.getPolicy(policyName));
     const arn = certArn ? parseArn(certArn) : undefined;
     const ours = Boolean(arn) && samePolicy(p.policyDocument, policyDocumentText({ region: arn!.region, account: arn!.account, partition: arn!.partition, thingName: name, topicRoot: ctx.topicRoot }));
-    if (!ours) ctx.log.warn({ policyName }, 'policy exists but was not made by this fleet: left alone');
-    return ours;
+    if (!ours) ctx.log.debug({ policyName }, 'policy exists but was not made by this fleet: left alone');
+    return ours ? 'ours' : 'theirs';
   } catch (e) {
     if (!gone(e)) throw e;
-    return false;
+    return 'gone';
   }
 }
 
@@ -102,18 +111,20 @@ async function removeCertificate(ctx: RemoveContext, name: string, certArn: stri
   await store.unsetThing(name, ['certificateId', 'certificateArn', 'principalAttached']);
 }
 
-/** 3. the thing; one whose creation was never confirmed only if it carries this fleet's attribute */
-async function removeThingResource(ctx: RemoveContext, name: string): Promise<void> {
+/** 3. the thing; one whose creation was never confirmed only if it carries this fleet's attribute. Returns why it was left, if it was. */
+async function removeThingResource(ctx: RemoveContext, name: string): Promise<string | undefined> {
   const { caller, api } = ctx;
   const rec = record(ctx, name);
-  if (!rec.thingArn && !rec.thingRequested) return;
+  // create found the name taken by a thing this fleet did not make (and left it)
+  if (rec.nameTaken) return NOT_OURS_THING;
+  if (!rec.thingArn && !rec.thingRequested) return undefined;
   let ours = Boolean(rec.thingArn);
   let exists = true;
   if (!ours) {
     try {
       const t = await caller.call('DescribeThing', () => api.describeThing(name));
       ours = ctx.fleetId !== undefined && t.attributes[FLEET_ATTRIBUTE] === ctx.fleetId;
-      if (!ours) ctx.log.warn({ thing: name }, 'thing exists but was not made by this fleet: left alone');
+      if (!ours) ctx.log.debug({ thing: name }, 'thing exists but was not made by this fleet: left alone');
     } catch (e) {
       if (!gone(e)) throw e;
       exists = false;
@@ -121,4 +132,5 @@ async function removeThingResource(ctx: RemoveContext, name: string): Promise<vo
   }
   if (ours && exists) await removing(() => caller.call('DeleteThing', () => api.deleteThing(name), { retryConflicts: true }));
   await ctx.store.unsetThing(name, ['thingArn', 'thingRequested']);
+  return exists && !ours ? NOT_OURS_THING : undefined;
 }

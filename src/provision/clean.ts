@@ -124,7 +124,7 @@ async function removeAll(req: CleanRequest, io: CreateIo, store: FleetStore, sum
   const api = io.api ? io.api(target) : sdkIotApi(makeIotClient(target));
   const ctx: RemoveContext = { api, caller, store, log: io.log, fleet: req.fleet, fleetId: state.fleetId, topicRoot: state.topicRoot, inFlight: [] };
   const recordedCerts = new Set(state.things.map((t) => t.certificateId).filter((id): id is string => Boolean(id)));
-  const run: EachThing = { summary, log: io.log, concurrency: req.concurrency, onProgress: io.onProgress, shouldStop: () => io.signal?.aborted === true };
+  const run: EachThing = { summary, log: io.log, concurrency: req.concurrency, onProgress: io.onProgress, onThingError: io.onThingError, shouldStop: () => io.signal?.aborted === true };
   try {
     await forEachThing(run, state.things.map((t) => t.name), (name) => cleanThing(ctx, name));
     if (ctx.inFlight.length > 0 && run.fatal === undefined && !io.signal?.aborted) {

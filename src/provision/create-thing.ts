@@ -74,6 +74,7 @@ async function makeThingResource(ctx: MakeContext, name: string): Promise<void> 
   } catch (e) {
     if (classifyError(e) === 'exists') {
       await store.unsetThing(name, ['thingRequested']);
+      await store.setThing(name, { nameTaken: true });
       throw new ElfError(`thing ${name} already exists ${target.local ? 'in the stand-in' : `in region ${target.region}`} and was not made by this fleet; remove it or choose another --prefix`);
     }
     throw e;
@@ -97,6 +98,7 @@ async function makePolicy(ctx: MakeContext, name: string, certificateArn: string
     const existing = await caller.call('GetPolicy', () => api.getPolicy(policyName));
     if (!samePolicy(existing.policyDocument, document)) {
       await store.unsetThing(name, ['policyName']);
+      await store.setThing(name, { policyNameTaken: true });
       throw new ElfError(`policy ${policyName} already exists with another document and was not made by this fleet; delete it or choose another --prefix`);
     }
     policyArn = existing.policyArn;

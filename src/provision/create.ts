@@ -52,6 +52,8 @@ export interface CreateIo {
   log: Logger;
   /** after each thing, and once when the things are done (the CLI draws a bar) */
   onProgress?: (p: ProvisionProgress) => void;
+  /** a thing's error, one line (default: an ERROR log line; the CLI holds them back while its bar is drawn) */
+  onThingError?: (line: string) => void;
   signal?: AbortSignal;
   /** the control plane to use (tests may wrap the real one) */
   api?: (target: ResolvedTarget) => IotApi;
@@ -176,6 +178,7 @@ async function makeAll(req: CreateRequest, io: CreateIo, fleet: { store: FleetSt
     log: io.log,
     concurrency: req.concurrency,
     onProgress: io.onProgress,
+    onThingError: io.onThingError,
     shouldStop: () => {
       if (store.diskFull) run.fatal ??= diskError(Object.assign(new Error('disk full'), { code: 'ENOSPC' }), req.fleet.dir, 'state dir');
       return run.fatal !== undefined || io.signal?.aborted === true;

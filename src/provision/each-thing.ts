@@ -30,7 +30,12 @@ export interface RunSummary {
   stats: { calls: number; retries: number; throttled: number };
   /** create: the run id every thing carries (attribute elf_run); `elf clean --run-id` finds them by it */
   runId?: string;
+  /** clean: things (or parts of them) left untouched, by why (e.g. a thing of that name another fleet made) */
+  skipped?: Record<string, number>;
 }
+
+/** What `work` made of one thing: done, not done yet (false), or left alone and why. */
+export type ThingOutcome = boolean | { leftAlone: string };
 
 export function newSummary(requested: number, stateDir: string, target: ResolvedTarget): RunSummary {
   return { requested, succeeded: 0, failed: 0, elapsedMs: 0, stateDir, target, errors: [], interrupted: false, stats: { calls: 0, retries: 0, throttled: 0 } };
@@ -56,6 +61,8 @@ export interface EachThing {
   fatal?: unknown;
   /** checked before each new thing, with `fatal` (Ctrl-C, a full disk) */
   shouldStop: () => boolean;
+  /** a thing's error, one line; default: logged as an ERROR line (a progress bar may collect them instead) */
+  onThingError?: ((line: string) => void) | undefined;
 }
 
 /**
@@ -63,21 +70,27 @@ export interface EachThing {
  * false for a thing that is neither done nor failed yet) and reporting progress after each; stops
  * starting new things at the first fatal error or when `shouldStop` says so.
  */
-export async function forEachThing(run: EachThing, names: readonly string[], work: (name: string) => Promise<boolean>): Promise<void> {
+export async function forEachThing(run: EachThing, names: readonly string[], work: (name: string) => Promise<ThingOutcome>): Promise<void> {
   const { summary } = run;
   await runPool(
     names,
     run.concurrency,
     async (name) => {
       try {
-        if (await work(name)) summary.succeeded++;
+        const outcome = await work(name);
+        if (outcome === true) summary.succeeded++;
+        else if (outcome !== false) {
+          summary.skipped ??= {};
+          summary.skipped[outcome.leftAlone] = (summary.skipped[outcome.leftAlone] ?? 0) + 1;
+        }
       } catch (e) {
         summary.failed++;
         if (isFatal(e)) run.fatal ??= e;
         else {
           const line = `${name}: ${errorLine(e)}`;
           if (summary.errors.length < KEPT_ERRORS) summary.errors.push(line);
-          run.log.error(line);
+          if (run.onThingError) run.onThingError(line);
+          else run.log.error(line);
         }
       }
       reportProgress(run, false);

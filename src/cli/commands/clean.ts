@@ -4,7 +4,7 @@ import { EXIT } from '../../exit-codes.js';
 import type { Shard } from '../../fleet/shard.js';
 import type { RunSummary } from '../../provision/create.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
-import { progressBar } from '../progress-bar.js';
+import { provisionDisplay } from '../progress-bar.js';
 import { formatSummary } from '../summary.js';
 import { commandContext, type CommandContext } from '../context.js';
 import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
@@ -53,17 +53,21 @@ export function cleanCommand(): Command {
       if (opts.runId !== undefined) {
         if (opts.onlyLocal || opts.force) throw new UsageError('--run-id removes things from the control plane: it does not go with --only-local');
         const { runCleanRun } = await import('../../provision/clean-run.js');
-        const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'cleaning') });
+        const display = provisionDisplay(process.stderr, 'cleaning', log);
+        const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal, ...displayIo(display) });
+        display.report();
         process.stdout.write(`${formatSummary('removed', result).replace(/; state in -/, '')} of run ${opts.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
         return partialFailure(result, `run \`elf clean --run-id ${opts.runId}\` again`);
       }
       if (shard) await checkShard(ctx, shard);
       const { cleanLocalOnly, runClean } = await import('../../provision/clean.js');
       if (opts.onlyLocal !== true && opts.force !== true) await cleanRecordedRules(ctx);
+      const display = provisionDisplay(process.stderr, 'cleaning', log);
       const result =
         opts.onlyLocal === true || opts.force === true
           ? await cleanLocalOnly(ctx.stateDir)
-          : await runClean({ fleet: await ctx.fleet(), target: ctx.target, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, pacing: opts.pacing }, { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'cleaning') });
+          : await runClean({ fleet: await ctx.fleet(), target: ctx.target, sweepOrphans: opts.sweepOrphans === true, concurrency: opts.concurrency, pacing: opts.pacing }, { log, signal: ac.signal, ...displayIo(display) });
+      display.report();
       if (result.kind === 'nothing') {
         process.stdout.write(`nothing to clean in ${result.stateDir}\n`);
         return;
@@ -81,6 +85,10 @@ export function cleanCommand(): Command {
       process.off('SIGINT', onSigint);
     }
   });
+}
+
+function displayIo(d: ReturnType<typeof provisionDisplay>) {
+  return { onProgress: d.onProgress, ...(d.onThingError ? { onThingError: d.onThingError } : {}) };
 }
 
 function partialFailure(result: RunSummary, again: string): void {

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
 import { DEFAULT_CONCURRENCY } from '../../provision/defaults.js';
-import { progressBar } from '../progress-bar.js';
+import { formatDuration, provisionDisplay } from '../progress-bar.js';
+import { CREATE_CALLS, LONG_RUN_SECONDS, paceEstimate } from '../../provision/estimate.js';
 import { formatSummary } from '../summary.js';
 import { addShardOptions, runIdOption, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { integer, nonEmpty } from '../parse.js';
@@ -45,6 +46,8 @@ export function createCommand(): Command {
       // loaded on use: the AWS SDK is heavy, and `elf --help` or `elf send` need none of it
       const { runCreate } = await import('../../provision/create.js');
       const fleet = await ctx.fleet();
+      if (opts.pacing) warnIfLong(log, count, shard ? ' (all shards: the rates are per account)' : '');
+      const display = provisionDisplay(process.stderr, 'creating', log);
       const summary = await runCreate(
         {
           count,
@@ -58,8 +61,9 @@ export function createCommand(): Command {
           ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
           ...(shard ? { shard } : {}),
         },
-        { log, signal: ac.signal, onProgress: progressBar(process.stderr, 'creating') },
+        { log, signal: ac.signal, onProgress: display.onProgress, ...(display.onThingError ? { onThingError: display.onThingError } : {}) },
       );
+      display.report();
       process.stdout.write(`${formatSummary('created', summary)}\n`);
       if (summary.runId) process.stdout.write(`run id ${summary.runId}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}: \`elf clean --run-id ${summary.runId}\` removes the run's things without local state\n`);
       if (summary.fatal) throw summary.fatal;
@@ -71,4 +75,14 @@ export function createCommand(): Command {
       process.off('SIGINT', onSigint);
     }
   });
+}
+
+/** Up front, when the quotas make a create long: how long at least, and what to do about it. */
+function warnIfLong(log: { warn(msg: string): void }, count: number, note: string): void {
+  const e = paceEstimate(count, CREATE_CALLS);
+  if (e.seconds <= LONG_RUN_SECONDS) return;
+  log.warn(
+    `creating ${count.toLocaleString('en-US')} things takes at least ${formatDuration(e.seconds)}${note}: AWS IoT allows ${e.bottleneck} ${e.perSec}/s per account and Region by default ` +
+      '(https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits); raise the quota in Service Quotas, or keep the fleet and reuse it',
+  );
 }
