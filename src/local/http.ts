@@ -20,8 +20,12 @@ function send(res: ServerResponse, r: ApiResponse, close = false): void {
   res.end(r.body);
 }
 
-export function createControlPlaneServer(api: ControlPlaneApi, log: Logger): Server {
+/** Another handler that may take a request before the API (the console at /console); true when it did. */
+export type RequestHook = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function createControlPlaneServer(api: ControlPlaneApi, log: Logger, before?: RequestHook): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (before?.(req, res)) return;
     const started = process.hrtime.bigint();
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
 import { ElfError } from '../errors.js';
@@ -18,6 +19,7 @@ import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 import { attachTraffic, Traffic } from './traffic.js';
 import type { ExecutorStats } from './rules/executor.js';
+import { startConsole, type Console } from './console/index.js';
 
 /**
  * `elf local`: the local IoT Core stand-in. Wires the state dir (CA + registry.json), the registry,
@@ -46,6 +48,8 @@ export interface StandInOptions {
   faultSeed?: number;
   /** key pairs kept ready for CreateKeysAndCertificate once the first is asked for (key-pool.ts); default 32, 0 = none */
   keyPoolSize?: number;
+  /** the web console: on the control-plane port at /console, and on its own port when consolePort is set */
+  console?: { port?: number; host?: string };
   logger?: Logger;
 }
 
@@ -63,6 +67,8 @@ export interface StandIn {
   traffic: Traffic;
   /** the topic rules' executions so far */
   ruleStats(): ExecutorStats | undefined;
+  /** the console's URL (its own port when asked for one, else the control plane's /console) */
+  consoleUrl: string;
   close(): Promise<void>;
 }
 
@@ -139,6 +145,16 @@ function isLoopback(host: string): boolean {
 }
 const DEFAULT_KEY_POOL = 32;
 
+/** The console on its own port (--console-port); any other path there redirects to /console. */
+async function listenConsole(app: Console, port: number, host: string, hostInUrl: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (!app.handle(req, res)) res.writeHead(302, { location: '/console' }).end();
+  });
+  const bound = await listen(server, port, host);
+  const shown = WILDCARDS.has(host) ? hostInUrl : host.includes(':') ? `[${host}]` : host;
+  return { server, url: `http://${shown}:${bound}/console` };
+}
+
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const log = options.logger ?? createLogger();
   const stateDir = options.stateDir;
@@ -185,7 +201,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
     rules: { rules: rules.rules, save: () => rules.save(), stats: () => rules.stats() },
   });
-  const http = createControlPlaneServer(api, log);
+  // the console is wired to the broker once it runs; until then /console answers 503
+  const wired: { console?: Console } = {};
+  const consoleHook = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (wired.console) return wired.console.handle(req, res);
+    if (!req.url?.startsWith('/console')) return false;
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('the console is starting\n');
+    return true;
+  };
+  const http = createControlPlaneServer(api, log, consoleHook);
   const port = await listen(http, options.port, options.host).catch(async (e: unknown) => {
     keys.close();
     await release();
@@ -206,8 +230,34 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   rules.attach(broker);
   const traffic = new Traffic();
   attachTraffic(traffic, broker.events);
-
+  const consoleHost = options.console?.host ?? '127.0.0.1';
+  const consoleApp = startConsole({
+    registry,
+    traffic,
+    shadows: broker.shadows,
+    rules,
+    ca,
+    stateDir,
+    mqtt: { host: '127.0.0.1', port: () => mqttPort },
+    save: () => writer.save(),
+    log: log.child({ component: 'console' }),
+    allowRemote: !isLoopback(consoleHost),
+  });
+  wired.console = consoleApp;
   const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
+  let own: { server: Server; url: string } | undefined;
+  if (options.console?.port !== undefined) {
+    own = await listenConsole(consoleApp, options.console.port, consoleHost, hostInUrl).catch(async (e: unknown) => {
+      await consoleApp.close();
+      keys.close();
+      await broker.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await release();
+      throw e;
+    });
+  }
+  const consoleServer = own?.server;
+
   let closing: Promise<void> | undefined;
   return {
     controlPlaneUrl: `http://${hostInUrl}:${port}`,
@@ -222,9 +272,18 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     ca,
     traffic,
     ruleStats: () => rules.stats(),
+    consoleUrl: own?.url ?? `http://${hostInUrl}:${port}/console`,
     close() {
       closing ??= (async () => {
         keys.close();
+        await consoleApp.close();
+        if (consoleServer) {
+          const server = consoleServer;
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+        }
         await new Promise<void>((resolve) => {
           // requests in flight are answered; keep-alive connections do not hold the exit up for long
           const force = setTimeout(() => http.closeAllConnections(), 2000);

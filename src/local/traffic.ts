@@ -218,7 +218,7 @@ export class Traffic {
 
 /** What attachTraffic listens to: the broker's events (see broker/events.ts). */
 export interface TrafficSource {
-  on(name: 'publish', fn: (e: { topic: string; payload: Buffer; client?: { clientId: string } }) => void): () => void;
+  on(name: 'publish', fn: (e: { topic: string; payload: { length: number }; client?: { clientId: string } }) => void): () => void;
   on(name: 'deliver', fn: (e: { topic: string; bytes: number; clientId: string }) => void): () => void;
   on(name: 'connect', fn: (e: { clientId: string; certificateId: string; sessionIdentifier: string }) => void): () => void;
   on(name: 'disconnect', fn: (e: { clientId: string; sessionIdentifier: string }) => void): () => void;

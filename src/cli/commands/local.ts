@@ -21,6 +21,8 @@ interface LocalFlags extends MetricsOptionValues {
   faultRate: number;
   faultSeed?: number;
   keyPool?: number;
+  consolePort?: number;
+  consoleHost: string;
   background: boolean;
   pidFile?: string;
   logFile?: string;
@@ -64,6 +66,8 @@ export function localCommand(): Command {
       'RSA-2048 key pairs for CreateKeysAndCertificate to generate at start-up (each costs 0.1-0.2 s of CPU); without it a pool of 32 fills from the first call',
       integer(0, 100_000),
     )
+    .option('--console-port <port>', 'also serve the web console on this port (0 = any free port); it is always at /console on the control-plane port', integer(0, 65535))
+    .option('--console-host <host>', 'address the console listens on with --console-port; a non-loopback address also lets other machines use /console on the control-plane port', nonEmpty('--console-host'), '127.0.0.1')
     .option('--background', 'start in its own session (closing the terminal does not stop it), wait until it is ready, and return; stop it with kill <pid>', false)
     .option('--pid-file <file>', 'write the process id here once ready (removed when it stops)', nonEmpty('--pid-file'))
     .option('--log-file <file>', 'with --background: where its output goes (default: <state-dir>/local.log)', nonEmpty('--log-file'));
@@ -73,7 +77,7 @@ export function localCommand(): Command {
       const log = createLogger();
       // loaded on use, so that other commands do not pay for the stand-in's modules
       const { startStandIn } = await import('../../local/server.js');
-      const standIn = await startStandIn({ ...flags, keyPoolSize: flags.keyPool, logger: log });
+      const standIn = await startStandIn({ ...flags, keyPoolSize: flags.keyPool, console: { port: flags.consolePort, host: flags.consoleHost }, logger: log });
       const { localFigures, localMetricsRegistry } = await import('../../report/local-metrics.js');
       const metrics = await serveMetrics(flags, () => localMetricsRegistry(() => localFigures(standIn)), log).catch(async (e: unknown) => {
         await standIn.close();
@@ -86,6 +90,7 @@ export function localCommand(): Command {
         `elf local: control plane ${standIn.controlPlaneUrl}`,
         `elf local: MQTT broker mqtts://${mqttHost}:${standIn.mqttPort} (MQTT 3.1.1 and 5, client certificates from the local CA)`,
         `elf local: state ${shown} (CA ${path.join(shown, 'ca.pem')})`,
+        `elf local: console ${standIn.consoleUrl}`,
         ...(metrics ? [`elf local: metrics ${metrics.url}`] : []),
       ];
       process.stdout.write(lines.map((l) => `${l}\n`).join(''));

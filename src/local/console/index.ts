@@ -1,0 +1,200 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../log.js';
+import type { ShadowService } from '../shadow.js';
+import type { Registry } from '../registry.js';
+import type { RuleService } from '../rules/index.js';
+import type { Traffic } from '../traffic.js';
+import { ensureConsoleIdentity } from './identity.js';
+import { ConsoleRefusal, LiveClient } from './live-client.js';
+import { SseStream } from './stream.js';
+import { buildView, type ShadowEntry } from './view.js';
+import type { CertificateAuthority } from '../ca.js';
+
+/**
+ * The stand-in's web console at /console: a single-page app bundled at build time (app/, esbuild
+ * into static/), and its data over Server-Sent Events:
+ * - GET /console/events: `view` (registry, connections, shadows, rules; sent when it changed, checked
+ *   every VIEW_CHECK_MS) and `rate` (per-second traffic of the last minutes; all of it first, then
+ *   the newest seconds every second);
+ * - GET /console/messages?filter=<f>: the messages the console's MQTT client receives on a filter;
+ * - POST /console/publish {topic, payload, qos}: published by that client.
+ * Both go through the broker as the console identity (identity.ts), under its policy.
+ */
+
+export const VIEW_CHECK_MS = 500;
+const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+const INDEX_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>elf local console</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console/app.css"></head>
+<body><div id="app"></div><script type="module" src="/console/app.js"></script></body></html>
+`;
+
+export interface ConsoleDeps {
+  registry: Registry;
+  traffic: Traffic;
+  shadows: ShadowService;
+  rules?: Pick<RuleService, 'rules' | 'stats'>;
+  ca: CertificateAuthority;
+  stateDir: string;
+  /** the broker, as the console's MQTT client dials it */
+  mqtt: { host: string; port: () => number };
+  save: () => Promise<void>;
+  log: Logger;
+  /** answer peers that are not on loopback (default false: 403 for them) */
+  allowRemote?: boolean;
+}
+
+export interface Console {
+  /** handles /console requests; false for any other path */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  close(): Promise<void>;
+}
+
+function shadowEntries(shadows: ShadowService): ShadowEntry[] {
+  return Object.keys(shadows.snapshot()).flatMap((k) => {
+    const [thingName, name] = k.split('\u0000') as [string, string | undefined];
+    const document = shadows.document(thingName, name) as ShadowEntry['document'] | undefined;
+    return document ? [{ thingName, ...(name !== undefined ? { name } : {}), document }] : [];
+  });
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new ConsoleRefusal(`the message is larger than ${limit} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function startConsole(d: ConsoleDeps): Console {
+  const streams = new Set<SseStream>();
+  const live = new LiveClient({
+    host: '127.0.0.1',
+    get port() {
+      return d.mqtt.port();
+    },
+    caPem: d.ca.certPem,
+    identity: () => ensureConsoleIdentity({ stateDir: d.stateDir, ca: d.ca, registry: d.registry, save: d.save }),
+    log: d.log,
+  });
+  const view = () =>
+    buildView({
+      registry: d.registry.snapshot(),
+      shadows: shadowEntries(d.shadows),
+      clients: d.traffic.clients(),
+      traffic: d.traffic.totals(),
+      ...(d.rules ? { rules: d.rules.rules.snapshot() } : {}),
+      ...(d.rules?.stats() ? { ruleStats: d.rules.stats() } : {}),
+    });
+
+  const viewers = new Map<SseStream, { last: string }>();
+  let lastRateSecond = 0;
+  const tick = setInterval(() => {
+    if (viewers.size === 0) return;
+    const text = JSON.stringify(view());
+    const seconds = d.traffic.seconds();
+    const fresh = seconds.filter((s) => s.t >= lastRateSecond);
+    lastRateSecond = Math.floor(Date.now() / 1000) - 1;
+    for (const [s, state] of viewers) {
+      if (state.last !== text) {
+        state.last = text;
+        s.send('view', JSON.parse(text));
+      }
+      if (fresh.length > 0) s.send('rate', { seconds: fresh, now: Date.now() });
+    }
+  }, VIEW_CHECK_MS);
+  tick.unref();
+
+  const events = (res: ServerResponse) => {
+    const s: SseStream = new SseStream(res, () => {
+      viewers.delete(s);
+      streams.delete(s);
+    });
+    streams.add(s);
+    const v = view();
+    viewers.set(s, { last: JSON.stringify(v) });
+    s.send('view', v);
+    s.send('rate', { seconds: d.traffic.seconds(), now: Date.now() });
+  };
+
+  const messages = (res: ServerResponse, filter: string) => {
+    let stop: (() => void) | undefined;
+    const s: SseStream = new SseStream(res, () => {
+      stop?.();
+      streams.delete(s);
+    });
+    streams.add(s);
+    live.watch(filter, (m) => s.send('message', m)).then(
+      (off) => {
+        stop = off;
+        s.send('subscribed', { filter });
+      },
+      (e: Error) => {
+        s.send('failed', { filter, error: e.message });
+        s.end();
+      },
+    );
+  };
+
+  const publish = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const body = JSON.parse(await readBody(req, 128 * 1024)) as { topic?: unknown; payload?: unknown; qos?: unknown };
+      if (typeof body.topic !== 'string' || body.topic === '') throw new ConsoleRefusal('topic is required');
+      const payload = typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload ?? '');
+      await live.publish(body.topic, payload, body.qos === 1 ? 1 : 0);
+      json(res, 200, { published: true, topic: body.topic });
+    } catch (e) {
+      json(res, e instanceof ConsoleRefusal || e instanceof SyntaxError ? 400 : 502, { error: (e as Error).message });
+    }
+  };
+
+  const asset = (res: ServerResponse, name: string) => {
+    readFile(`${STATIC_DIR}${name}`).then(
+      (body) => res.writeHead(200, { 'content-type': ASSETS[name]!, 'cache-control': 'no-cache' }).end(body),
+      () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`console asset ${name} is missing: run npm run build\n`),
+    );
+  };
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://console');
+      const p = url.pathname;
+      if (p !== '/console' && !p.startsWith('/console/')) return false;
+      if (!d.allowRemote && !LOOPBACK.test(req.socket.remoteAddress ?? '')) {
+        res.writeHead(403, { 'content-type': 'text/plain' }).end('the elf console answers loopback only (see elf local --console-host)\n');
+        return true;
+      }
+      const rest = p.slice('/console/'.length);
+      if (req.method === 'GET' && (p === '/console' || rest === '' || rest === 'index.html')) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INDEX_HTML);
+      else if (req.method === 'GET' && ASSETS[rest]) asset(res, rest);
+      else if (req.method === 'GET' && rest === 'events') events(res);
+      else if (req.method === 'GET' && rest === 'messages') messages(res, url.searchParams.get('filter') ?? '#');
+      else if (req.method === 'POST' && rest === 'publish') void publish(req, res);
+      else json(res, 404, { error: `no console route ${req.method} ${p}` });
+      return true;
+    },
+    async close() {
+      clearInterval(tick);
+      for (const s of streams) s.end();
+      await live.close();
+    },
+  };
+}
