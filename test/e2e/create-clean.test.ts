@@ -17,6 +17,7 @@ import { thingPolicyDocument } from '../../src/provision/policy.js';
 import { cleanEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { makeUnwritable } from '../helpers/disk.js';
 import { freePort } from '../helpers/net.js';
+import { eventually } from '../helpers/poll.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -177,7 +178,8 @@ describe('create and clean against the stand-in', () => {
     fs.writeFileSync(path.join(cwd, '.env'), `AWS_ENDPOINT_URL_IOT=${s.endpointUrl}\n`);
     const cli = startCli(['create', '20', '--state-dir', 'misc'], { cwd });
     await cli.waitFor(/"msg":"target"/, { stream: 'stderr' });
-    await new Promise((r) => setTimeout(r, 800));
+    // mid-run: once the first thing's key is on disk
+    await eventually(() => fs.existsSync(path.join(cwd, 'misc')) && fs.readdirSync(path.join(cwd, 'misc')).some((f) => f.endsWith('.prv')), 'a first thing made', { timeoutMs: 60_000 });
     cli.child.kill('SIGINT');
     const r = await cli.done;
     expect(r.exitCode, r.stderr).toBe(130);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateKeysAndCertificateCommand } from '@aws-sdk/client-iot';
+import { eventually } from '../helpers/poll.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 type Info = { keyPool?: { ready: number; size: number } };
@@ -20,11 +21,10 @@ async function pool(): Promise<{ ready: number; size: number } | undefined> {
 describe('elf local --key-pool', () => {
   it('generates the key pairs from the start, reports them in /elf/info, and hands them out', async () => {
     // filled before any call (without the flag the pool starts filling at the first call)
-    let p = await pool();
-    for (let i = 0; i < 100 && (p?.ready ?? 0) < 3; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      p = await pool();
-    }
+    const p = await eventually(async () => {
+      const q = await pool();
+      return (q?.ready ?? 0) >= 3 ? q : undefined;
+    }, 'the key pool filled to 3', { timeoutMs: 20_000, everyMs: 100 });
     expect(p).toEqual({ ready: 3, size: 3 });
     const iot = local.client();
     const made = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));

@@ -132,7 +132,7 @@ describe('send and subscribe against mosquitto (mTLS)', () => {
         expect([...per.keys()].sort()).toEqual(['thing_0', 'thing_1', 'thing_2']);
         for (const got of per.values()) expect(got).toEqual(c.want);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // the wait is the test: nothing more (no duplicate) may arrive
       for (const sub of subs) expect(sub.messages).toHaveLength(9);
     } finally {
       await Promise.all(subs.map((s) => s.close()));
@@ -203,7 +203,7 @@ describe('send and subscribe against mosquitto (mTLS)', () => {
       expect(strict.stdout).toMatch(/stopped by input-error/);
       expect(strict.stdout).toMatch(/messages: 2 sent, 2 acked/);
       await sub.waitForCount(6);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // the wait is the test: nothing more (no duplicate) may arrive
       const lenientGot = sub.messages.filter((m) => m.topic === 'bad').map((m) => m.payload.toString());
       const strictGot = sub.messages.filter((m) => m.topic === 'bad/strict').map((m) => m.payload.toString());
       expect(lenientGot).toEqual(good);
