@@ -127,4 +127,12 @@ describe('subscribe outcome → exit code', () => {
     expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'aborted' }, undefined)?.exitCode).toBe(130);
     expect(subscribeOutcome({ received: 0, elapsedMs: 1, stopReason: 'duration' }, undefined)).toBeUndefined();
   });
+
+  it('a worker that died fails the run (after --expect is met too), naming its slice', () => {
+    const failedParts = [{ part: 'worker 1', things: 2, firstThing: 'thing_2', lastThing: 'thing_3', exitCode: null, signal: 'SIGKILL' as NodeJS.Signals }];
+    const e = subscribeOutcome({ received: 5, elapsedMs: 1, stopReason: 'duration', failedParts }, 5);
+    expect(e?.code).toBe('ELF_PARTIAL');
+    expect(e?.exitCode).toBe(3);
+    expect(e?.message).toContain('worker 1, 2 things thing_2..thing_3: killed by SIGKILL');
+  });
 });

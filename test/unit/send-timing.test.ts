@@ -2,6 +2,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSend, type SendOptions } from '../../src/publish/run.js';
 import { runSubscribe, stopCount, type SubscribeOptions } from '../../src/publish/subscribe.js';
+import { mergeSubscribeResults, runSubscribeFleet, type SubscribeFleetOptions } from '../../src/publish/subscribe-fleet.js';
+import { subscribeSummary } from '../../src/cli/commands/subscribe.js';
 import type { Progress } from '../../src/publish/summary.js';
 import { MAX_TIMER_MS, systemClock } from '../../src/util/clock.js';
 import { fakeBroker } from '../helpers/fake-connector.js';
@@ -143,6 +145,37 @@ describe('runSubscribe on a virtual clock', () => {
     expect(stopCount({ expect: 5, duration: 10 })).toBeUndefined();
     expect(stopCount({ expect: 5, count: 7 })).toBe(7);
     expect(stopCount({})).toBeUndefined();
+  });
+});
+
+describe('runSubscribeFleet: several things listen, --count and --duration for the whole set', () => {
+  const fleetOpts = (extra: Partial<SubscribeFleetOptions> = {}): SubscribeFleetOptions => ({ devices: devices(3), host: 'broker.test', port: 8883, protocol: '3.1.1', qos: 1, filter: 'elf/#', connectRate: 10, ...extra });
+
+  it('each thing connects as itself at --connect-rate; --count stops all of them at the total', async () => {
+    const clock = new VirtualClock();
+    const broker = fakeBroker(clock);
+    const got: string[] = [];
+    let readyAt: number | undefined;
+    // at 1 s every thing is connected (0, 100, 200 ms): one message reaches all three, then another
+    for (const at of [1000, 2000]) clock.after(at, () => [0, 1, 2].forEach((k) => broker.connections.get(`thing_${k}`)!.deliver('elf/x', String(at))));
+    const result = await clock.run(
+      runSubscribeFleet(fleetOpts({ count: 5, duration: 3600 }), { logger, clock, connector: broker.connector, onReady: () => (readyAt = clock.now()), onMessage: (thing, _t, p) => got.push(`${thing}:${p.toString()}`) }),
+    );
+    expect(readyAt).toBe(200);
+    expect(result).toMatchObject({ things: 3, subscribed: 3, received: 5, elapsedMs: 2000, stopReason: 'count' });
+    expect(got).toEqual(['thing_0:1000', 'thing_1:1000', 'thing_2:1000', 'thing_0:2000', 'thing_1:2000']);
+    expect(result.perThing.map((t) => t.received)).toEqual([2, 2, 1]);
+    expect([...broker.connections.values()].every((c) => c.closed)).toBe(true);
+  });
+
+  it('merges parts in order; a part that died lists its things with why; the parent decides the stop reason', () => {
+    const part = (names: string[], received: number[]) => ({ things: names.length, subscribed: names.length, received: received.reduce((a, b) => a + b, 0), elapsedMs: 1000 * names.length, stopReason: 'aborted' as const, perThing: names.map((name, i) => ({ name, received: received[i]! })) });
+    const failed = { part: 'worker 1', things: 1, firstThing: 'thing_2', lastThing: 'thing_2', exitCode: null, signal: 'SIGKILL' as NodeJS.Signals };
+    const m = mergeSubscribeResults([part(['thing_0', 'thing_1'], [3, 4]), { failed, names: ['thing_2'] }], 'count');
+    expect(m).toMatchObject({ things: 3, subscribed: 2, received: 7, elapsedMs: 2000, stopReason: 'count', failedParts: [failed] });
+    expect(m.perThing).toEqual([{ name: 'thing_0', received: 3 }, { name: 'thing_1', received: 4 }, { name: 'thing_2', received: 0, error: 'worker 1 was killed by SIGKILL' }]);
+    expect(subscribeSummary(m)).toBe('elf subscribe: 7 messages arrived at 3 things (2 subscribed, 1 could not listen) in 2.0 s (stopped by count)');
+    expect(subscribeSummary({ ...part(['thing_0'], [1]), stopReason: 'duration' })).toBe('elf subscribe: 1 message arrived in 1.0 s (stopped by duration)');
   });
 });
 

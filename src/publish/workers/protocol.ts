@@ -2,6 +2,7 @@ import type { SourceFormat } from '../../source/file.js';
 import type { SendDevice, SendOptions } from '../run.js';
 import type { FleetMetrics } from '../fleet-metrics.js';
 import type { Progress, SendSummary } from '../summary.js';
+import type { SubscribeFleetOptions, SubscribeFleetResult } from '../subscribe-fleet.js';
 
 /**
  * The messages between `elf send --workers N` (the parent) and its worker processes, over the IPC
@@ -25,6 +26,21 @@ export interface WorkerJob {
   metrics?: boolean;
 }
 
-export type ToWorker = { type: 'job'; job: WorkerJob } | { type: 'stop' };
+/** `elf subscribe --workers N`: a worker's things listen; the parent counts, prints and stops them. */
+export interface SubscribeJob {
+  worker: number;
+  options: SubscribeFleetOptions;
+}
 
-export type FromWorker = { type: 'progress'; progress: Progress; metrics?: FleetMetrics } | { type: 'done'; summary: SendSummary } | { type: 'error'; message: string };
+/** messages that arrived at a worker's things, in order: [thing, topic, payload as UTF-8] */
+export type Arrived = [thing: string, topic: string, payload: string];
+
+export type ToWorker = { type: 'job'; job: WorkerJob } | { type: 'subscribe'; job: SubscribeJob } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'progress'; progress: Progress; metrics?: FleetMetrics }
+  | { type: 'done'; summary: SendSummary }
+  | { type: 'error'; message: string }
+  | { type: 'ready'; subscribed: number }
+  | { type: 'messages'; batch: Arrived[] }
+  | { type: 'subscribed'; result: SubscribeFleetResult };
