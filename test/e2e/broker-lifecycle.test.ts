@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startBroker, type RunningBroker } from '../../src/local/broker/index.js';
-import { createCertificateAuthority, issueDeviceCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/local/ca.js';
-import { createLogger } from '../../src/log.js';
-import { allow, FakeAuthority } from '../helpers/fake-authority.js';
+import type { IssuedCertificate } from '../../src/local/ca.js';
+import { R, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { allow, type FakeAuthority } from '../helpers/fake-authority.js';
 import { mqttjsTry, within, type Endpoint } from '../helpers/mqtt-clients.js';
 import { js5Connect } from '../helpers/mqtt5-clients.js';
 
@@ -12,21 +11,15 @@ import { js5Connect } from '../helpers/mqtt5-clients.js';
  * subscriber's policy deciding what it receives.
  */
 
-const R = 'arn:aws:iot:us-east-1:123456789012';
 const device = allow([['iot:Connect'], `${R}:client/*`], [['iot:Publish', 'iot:Receive'], `${R}:topic/ok/*`], [['iot:Subscribe'], `${R}:topicfilter/ok/*`]);
 const eventsWatcher = allow([['iot:Connect'], `${R}:client/*`], [['iot:Subscribe'], `${R}:topicfilter/$aws/events/*`], [['iot:Receive'], `${R}:topic/$aws/events/*`]);
 
-let ca: CertificateAuthority;
-let broker: RunningBroker;
+let t: TestBroker;
 let authority: FakeAuthority;
 let ep: Endpoint;
 let clock = 1_800_000_000_000;
 
-async function registered(policy: object): Promise<IssuedCertificate> {
-  const c = await issueDeviceCertificate(ca);
-  authority.register(c, { policies: [policy] });
-  return c;
-}
+const registered = (policy: object): Promise<IssuedCertificate> => t.registered(policy);
 
 type Event = { topic: string } & Record<string, unknown>;
 
@@ -46,24 +39,11 @@ async function watch(policy: object = eventsWatcher, id = `watcher-${Math.random
 }
 
 beforeAll(async () => {
-  ca = await createCertificateAuthority();
-  const server = await issueServerCertificate(ca);
-  authority = new FakeAuthority();
-  broker = await startBroker({
-    host: '127.0.0.1',
-    port: 0,
-    ca,
-    server: { certPem: server.certPem, keyPem: server.privateKey },
-    authority,
-    logger: createLogger({ level: (process.env.ELF_TEST_LOG as 'debug' | undefined) ?? 'silent', pretty: false }),
-    now: () => clock++,
-  });
-  ep = { host: '127.0.0.1', port: broker.port, caPem: ca.certPem };
+  t = await startTestBroker({ now: () => clock++ });
+  ({ authority, ep } = t);
 });
 
-afterAll(async () => {
-  await broker?.close();
-});
+afterAll(() => t?.close());
 
 describe('lifecycle events', () => {
   it('connected, subscribed, unsubscribed, disconnected: AWS topics and fields; versionNumber grows per connection (MQTT 3.1.1)', async () => {

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../src/local/broker/index.js';
-import { createCertificateAuthority, issueDeviceCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/local/ca.js';
-import { createLogger } from '../../src/log.js';
-import { allow, FakeAuthority } from '../helpers/fake-authority.js';
+import type { IssuedCertificate } from '../../src/local/ca.js';
+import { everything, R, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { allow } from '../helpers/fake-authority.js';
 import { mosquitto, mqttjsTry, within, type Endpoint } from '../helpers/mqtt-clients.js';
 import { js5Connect, sdk5Connect } from '../helpers/mqtt5-clients.js';
 
@@ -16,8 +14,6 @@ import { js5Connect, sdk5Connect } from '../helpers/mqtt5-clients.js';
  * and AWS's MQTT 5 limits.
  */
 
-const R = 'arn:aws:iot:us-east-1:123456789012';
-const everything = allow([['iot:Connect', 'iot:Publish', 'iot:Subscribe', 'iot:Receive'], 'arn:aws:iot:us-east-1:*:*']);
 /** connect as anything; publish, subscribe and receive only under ok/ */
 const narrow = allow(
   [['iot:Connect'], `${R}:client/*`],
@@ -25,40 +21,18 @@ const narrow = allow(
   [['iot:Subscribe'], `${R}:topicfilter/ok/*`],
 );
 
-let ca: CertificateAuthority;
-let broker: RunningBroker;
-let authority: FakeAuthority;
+let t: TestBroker;
 let ep: Endpoint;
 let dir: string;
 
-const cert = (): Promise<IssuedCertificate> => issueDeviceCertificate(ca);
-async function registered(policy: object): Promise<IssuedCertificate> {
-  const c = await cert();
-  authority.register(c, { policies: [policy] });
-  return c;
-}
+const registered = (policy: object): Promise<IssuedCertificate> => t.registered(policy);
 
 beforeAll(async () => {
-  ca = await createCertificateAuthority();
-  const server = await issueServerCertificate(ca);
-  authority = new FakeAuthority();
-  broker = await startBroker({
-    host: '127.0.0.1',
-    port: 0,
-    ca,
-    server: { certPem: server.certPem, keyPem: server.privateKey },
-    authority,
-    logger: createLogger({ level: (process.env.ELF_TEST_LOG as 'debug' | undefined) ?? 'silent', pretty: false }),
-  });
-  ep = { host: '127.0.0.1', port: broker.port, caPem: ca.certPem };
-  dir = mkdtempSync(path.join(os.tmpdir(), 'elf-broker5-'));
-  writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
+  t = await startTestBroker({ dirPrefix: 'elf-broker5-' });
+  ({ ep, dir } = t);
 });
 
-afterAll(async () => {
-  await broker?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t?.close());
 
 describe('MQTT.js v5', () => {
   it('connects, subscribes and publishes; CONNACK carries AWS limits; properties reach the subscriber', async () => {

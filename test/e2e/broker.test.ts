@@ -1,58 +1,34 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startBroker, type RunningBroker } from '../../src/local/broker/index.js';
-import { createCertificateAuthority, issueDeviceCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/local/ca.js';
-import { createLogger } from '../../src/log.js';
-import { allow, FakeAuthority } from '../helpers/fake-authority.js';
+import type { RunningBroker } from '../../src/local/broker/index.js';
+import { createCertificateAuthority, issueDeviceCertificate, type IssuedCertificate } from '../../src/local/ca.js';
+import { everything, R, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { allow, type FakeAuthority } from '../helpers/fake-authority.js';
 import { mosquitto, mosquittoArgs, mqttjsTry, sdkConnect, within, type Endpoint } from '../helpers/mqtt-clients.js';
 import { eventually } from '../helpers/poll.js';
 
-const R = 'arn:aws:iot:us-east-1:123456789012';
-const everything = allow([['iot:Connect', 'iot:Publish', 'iot:Subscribe', 'iot:Receive'], 'arn:aws:iot:us-east-1:*:*']);
 
-let ca: CertificateAuthority;
+let t: TestBroker;
 let broker: RunningBroker;
 let authority: FakeAuthority;
 let ep: Endpoint;
 let dir: string;
 
 /** A fresh device certificate from the stand-in's CA (RSA-2048: ~80 ms). */
-const cert = (): Promise<IssuedCertificate> => issueDeviceCertificate(ca);
+const cert = (): Promise<IssuedCertificate> => t.cert();
+const files = (c: IssuedCertificate) => t.files(c);
 
 beforeAll(async () => {
-  ca = await createCertificateAuthority();
-  const server = await issueServerCertificate(ca);
-  authority = new FakeAuthority();
-  broker = await startBroker({
-    host: '127.0.0.1',
-    port: 0,
-    ca,
-    server: { certPem: server.certPem, keyPem: server.privateKey },
-    authority,
-    logger: createLogger({ level: (process.env.ELF_TEST_LOG as 'debug' | undefined) ?? 'silent', pretty: false }),
-  });
-  ep = { host: '127.0.0.1', port: broker.port, caPem: ca.certPem };
-  dir = mkdtempSync(path.join(os.tmpdir(), 'elf-broker-'));
-  writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
+  t = await startTestBroker();
+  ({ broker, authority, ep, dir } = t);
 });
 
 afterAll(async () => {
-  await broker?.close();
+  await t?.close();
   expect(authority.listenerCount).toBe(0);
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function files(c: IssuedCertificate) {
-  const cert = path.join(dir, `${c.certificateId}.pem`);
-  const key = path.join(dir, `${c.certificateId}.key`);
-  writeFileSync(cert, c.certPem);
-  writeFileSync(key, c.privateKey, { mode: 0o600 });
-  return { ca: path.join(dir, 'ca.pem'), cert, key };
-}
 
 /** The broker still serves a good client. */
 async function assertAlive() {
@@ -425,7 +401,7 @@ describe('bad peers', () => {
     authority.register(c, { policies: [everything] });
     for (let i = 0; i < 30; i++) {
       await new Promise<void>((resolve) => {
-        const s = tls.connect({ host: ep.host, port: ep.port, ca: ca.certPem, cert: c.certPem, key: c.privateKey, servername: 'localhost' });
+        const s = tls.connect({ host: ep.host, port: ep.port, ca: ep.caPem, cert: c.certPem, key: c.privateKey, servername: 'localhost' });
         s.on('error', () => undefined);
         s.on('close', () => resolve());
         if (i % 3 === 0) s.once('connect', () => s.destroy()); // TCP up, ClientHello maybe sent
