@@ -3,14 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
+import type { Source } from '../source/types.js';
 import { decimal, integer } from './parse.js';
 
 /** The flags of generated traffic on `elf send` (#18): --template, --seed; --topic may be a template. */
 export interface TrafficOptionValues {
+  interval?: number;
   template?: string;
   seed?: number;
   rate?: number;
   shadowEvery?: number;
+  replayTime?: string;
+  speed?: number;
 }
 
 export function addTrafficOptions(cmd: Command): Command {
@@ -18,12 +22,15 @@ export function addTrafficOptions(cmd: Command): Command {
     .addOption(new Option('--template <file.json>', 'payload template: a JSON document whose strings may hold {{ expressions }} evaluated per thing and message (README: "Ways to make traffic")'))
     .addOption(new Option('--rate <msg/s>', 'messages per second across the things of this run, spread evenly over them (instead of --interval)').argParser(decimal(0.001, 10_000_000)))
     .addOption(new Option('--shadow-every <n>', "every n-th message of a thing also updates its classic shadow's reported state with the payload (a JSON object)").argParser(integer(1)))
+    .addOption(new Option('--replay-time <field|Y,M,D[,h,m,s]>', "send each line at its own time (a field in ISO 8601, epoch s or ms; or the columns of year, month, day, hour, minute, second), relative to the first line's").argParser((v) => v))
+    .addOption(new Option('--speed <factor>', 'with --replay-time: how much faster than the data\'s clock (3600: an hour of data a second)').argParser(decimal(0.000001, 1e9)))
     .addOption(new Option('--seed <n>', 'seed of every random value of --template: the same seed makes the same messages (default: a random seed, logged)').argParser(integer(0, 2 ** 32 - 1)));
 }
 
 export interface TrafficInput {
   template?: { file: string; text: string };
   seed: number;
+  replay?: { fields: string[]; speed: number; origin: number };
 }
 
 /**
@@ -31,15 +38,17 @@ export interface TrafficInput {
  * the current line (known only per message), renders once for the first thing. Checks that a topic
  * template stays under the fleet's topic root, which is all its policy lets a thing publish to.
  */
-export async function trafficInput(o: TrafficOptionValues, topic: string, topicRoot: string | undefined): Promise<TrafficInput> {
+export async function trafficInput(o: TrafficOptionValues, topic: string, topicRoot: string | undefined, source: Source): Promise<TrafficInput> {
   const seed = o.seed ?? randomInt(2 ** 32 - 1);
+  const replay = o.replayTime === undefined ? undefined : await replayInput(o.replayTime, o, source);
+  if (o.speed !== undefined && replay === undefined) throw new UsageError('--speed applies to --replay-time only');
   const { compileTemplate, isTopicTemplate, topicPolicyProblem, compileTopic } = await import('../traffic/index.js');
   if (isTopicTemplate(topic)) {
     compileTopic(topic);
     const problem = topicRoot === undefined ? undefined : topicPolicyProblem(topic, topicRoot);
     if (problem) throw new UsageError(problem);
   }
-  if (o.template === undefined) return { seed };
+  if (o.template === undefined) return { seed, ...(replay ? { replay } : {}) };
   let text: string;
   try {
     text = await readFile(o.template, 'utf8');
@@ -51,7 +60,26 @@ export async function trafficInput(o: TrafficOptionValues, topic: string, topicR
     const { Rng } = await import('../traffic/rng.js');
     compiled.render({ k: 0, name: 'thing_0', rng: new Rng(seed), seq: 0, t: 0, series: [] }, null, Date.now());
   }
-  return { template: { file: o.template, text }, seed };
+  return { template: { file: o.template, text }, seed, ...(replay ? { replay } : {}) };
+}
+
+/** The data's first time (the origin of the replay clock): the first line of the whole input with a readable time. */
+async function replayInput(value: string, o: TrafficOptionValues, source: Source): Promise<TrafficInput['replay']> {
+  const { parseReplayTime, timeOf } = await import('../traffic/replay.js');
+  if (o.interval !== undefined || o.rate !== undefined) throw new UsageError('--replay-time sends each line at its own time: give no --interval or --rate');
+  const spec = parseReplayTime(value, o.speed ?? 1);
+  for await (const item of source.open()) {
+    if (item.kind !== 'message') continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(item.payload);
+    } catch {
+      continue;
+    }
+    const t = timeOf(spec, row);
+    if (t !== undefined) return { ...spec, origin: t };
+  }
+  throw new UsageError(`--replay-time '${value}': no line of ${source.name} has a readable time there`);
 }
 
 /**

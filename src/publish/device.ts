@@ -1,6 +1,7 @@
 import { MAX_PAYLOAD_BYTES, MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
 import type { DeviceConnection, QoS } from '../mqtt/index.js';
 import type { ThingTraffic } from '../traffic/traffic.js';
+import type { ThingReplay } from '../traffic/replay.js';
 import type { Clock } from '../util/clock.js';
 import type { FeedReader } from './fanout.js';
 import type { SlotPacer } from './slot-pacer.js';
@@ -31,6 +32,8 @@ export interface DeviceContext {
   payload: PayloadOptions;
   /** the thing's generated traffic (payload template, topic template); the line as it is without */
   traffic?: ThingTraffic;
+  /** --replay-time: each line is due at its own time on the data's clock instead of on the schedule */
+  replay?: ThingReplay;
   /** every n-th message also updates the thing's classic shadow (`reported` = the payload) */
   shadowEvery?: number;
   awsLimits: boolean;
@@ -80,6 +83,7 @@ class DeviceLoop {
   }
 
   async run(): Promise<DeviceEnd> {
+    if (this.ctx.replay) return this.replay(this.ctx.replay);
     const { ctx } = this;
     const { spec, k, stats, clock, reader, stop } = ctx;
     let n = firstSlotFrom(spec, k, clock.now());
@@ -108,6 +112,38 @@ class DeviceLoop {
         if (payload === undefined) continue;
         if (this.bucket && !(await this.throttle())) return 'stopped';
         if (this.paced && clock.now() - due > LATE_MS) stats.late++;
+        this.publish(payload);
+      }
+    } finally {
+      stop.removeEventListener('abort', this.wake);
+      reader.close();
+    }
+  }
+
+  /** --replay-time: reads a line, waits for its time on the data's clock, publishes it. */
+  private async replay(replay: ThingReplay): Promise<DeviceEnd> {
+    const { ctx } = this;
+    const { stats, clock, reader, stop } = ctx;
+    stop.addEventListener('abort', this.wake, { once: true });
+    try {
+      for (;;) {
+        if (stop.aborted) return 'stopped';
+        if (ctx.count !== undefined && stats.sent >= ctx.count) return 'count';
+        if (stats.inflight >= ctx.window) {
+          await this.windowFree();
+          continue;
+        }
+        const item = await reader.next();
+        if (item === null) return 'end-of-input';
+        const due = replay.due(item.payload);
+        if (due >= this.end) return 'duration';
+        if (due > clock.now()) await this.slot(due);
+        if (stop.aborted) return 'stopped';
+        stats.scheduled++;
+        const payload = this.payloadOf(item.payload);
+        if (payload === undefined) continue;
+        if (this.bucket && !(await this.throttle())) return 'stopped';
+        if (clock.now() - due > LATE_MS) stats.late++;
         this.publish(payload);
       }
     } finally {

@@ -11,6 +11,7 @@ import { ThingStats } from './stats.js';
 import { RunTimeline } from './timeline.js';
 import type { TakeoverWatch } from './takeover.js';
 import type { TrafficSpec } from '../traffic/traffic.js';
+import type { ReplayClock } from '../traffic/replay.js';
 import type { StopReason } from './summary.js';
 
 /** the fleet's pacer wakes things every this many ms at most: a publish is up to this late by design */
@@ -93,6 +94,8 @@ export class RunState {
   lastSettleMs: number;
   /** generated traffic (templates), shared by the things; undefined: lines are sent as they are */
   traffic: TrafficSpec | undefined;
+  /** --replay-time: the data's clock, shared by the things */
+  replay: ReplayClock | undefined;
   /** the first reason given to halt() */
   stopReason: StopReason | undefined;
   error: string | undefined;
@@ -126,6 +129,8 @@ export class RunState {
     this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, refused: new Set(), takeover: new Map(), takenOver: [] };
     this.lastSettleMs = this.startMs;
     this.timeline = opts.timeline ? new RunTimeline(this.startMs, this.startedAt) : undefined;
+    const r = opts.replay;
+    this.replay = r ? { spec: { fields: r.fields, speed: r.speed }, origin: r.origin, startMs: this.startMs, missing: 0, outOfOrder: 0 } : undefined;
   }
 
   /** aborted when the run stops (duration, Ctrl-C, give-up, an input error) */

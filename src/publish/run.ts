@@ -55,7 +55,10 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
   try {
     const started = await ramp(run, (k, handshakeDone) => startThing(run, k, connector, handshakeDone));
     await Promise.all(started);
-    return await drain(run);
+    const summary = await drain(run);
+    const r = run.replay;
+    if (r && (r.missing > 0 || r.outOfOrder > 0)) run.log.warn({ missingTime: r.missing, outOfOrder: r.outOfOrder }, `replay: ${r.missing} lines without a readable time and ${r.outOfOrder} earlier than the line before them were sent at once`);
+    return summary;
   } finally {
     watch.cancel();
     durationTimer?.cancel();

@@ -40,6 +40,8 @@ export interface SendOptions {
   addThingName?: string;
   /** a payload template (`--template`): its file name (for errors) and text */
   template?: { file: string; text: string };
+  /** --replay-time: lines sent at their own times (fields, speed) from the data's first time (origin, epoch ms) */
+  replay?: { fields: string[]; speed: number; origin: number };
   /** every n-th message of a thing also updates its classic shadow's reported state */
   shadowEvery?: number;
   /** the seed of every random value of templates and scenarios */

@@ -3,6 +3,7 @@ import { runDevice, type DeviceEnd } from './device.js';
 import { thingConnected, trackConnection } from './health.js';
 import type { RunState } from './run-state.js';
 import { ThingTraffic } from '../traffic/traffic.js';
+import { ThingReplay } from '../traffic/replay.js';
 
 /**
  * Thing k: its own connection (its own certificate), then its publishing loop from the first
@@ -68,6 +69,7 @@ async function publishLoop(run: RunState, k: number, conn: DeviceConnection, sto
       window: settings.window,
       payload: { addTimestamp: opts.addTimestamp, addThingName: opts.addThingName },
       ...(run.traffic ? { traffic: new ThingTraffic(run.traffic, d.index ?? k, name, topic) } : {}),
+      ...(run.replay ? { replay: new ThingReplay(run.replay) } : {}),
       ...(opts.shadowEvery !== undefined ? { shadowEvery: opts.shadowEvery } : {}),
       awsLimits: opts.awsLimits ?? false,
       stop,

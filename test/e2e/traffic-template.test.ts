@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { ROOT, runCli, type CliResult } from '../helpers/cli.js';
 import { collect, mosquittoFleet, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { eventually } from '../helpers/poll.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
@@ -188,6 +188,22 @@ describe('send --template against elf local', () => {
       await me.endAsync();
     }
     expectOneLineError(await runCli(['send', '--rate', '10', '--interval', '1', '--state-dir', dir], { cwd: work }), 2, /--rate or --interval, not both/);
+  });
+
+  it('--replay-time on radar-counts columns with --partition: every line once, each thing in data order; missing and out-of-order times reported, not fatal', async () => {
+    const rows = fs.readFileSync(path.join(ROOT, 'data/radar-counts.json'), 'utf8').split('\n').slice(0, 40).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const broken = [...rows, { Direction: 'NB', Volume: 1 }, { ...rows[0]!, Volume: 99 }];
+    const file = write('radar-40.jsonl', broken.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = await runCli(['send', '--things', 'thing_0,thing_1', '--json-message', file, '--replay-time', 'Year,Month,Day,Hour,Minute', '--speed', '36000', '--partition', '--topic', 'elf/{thing}', '--json', '--state-dir', dir], { cwd: work });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).totals).toMatchObject({ sent: 42, acked: 42, failed: 0 });
+    expect(r.stderr).toMatch(/replay: 1 lines without a readable time and 1 earlier than the line before them/);
+    await eventually(() => got.length >= 42, () => `42 messages, got ${got.length}`);
+    const msgs = got.splice(0);
+    for (const [k, thing] of ['thing_0', 'thing_1'].entries()) {
+      expect(msgs.filter((m) => m.topic === `elf/${thing}`).map((m) => m.payload)).toEqual(broken.filter((_, i) => i % 2 === k).map((x) => JSON.stringify(x)));
+    }
+    expectOneLineError(await runCli(['send', '--json-message', file, '--replay-time', 'nosuch', '--state-dir', dir], { cwd: work }), 2, /--replay-time 'nosuch': no line of .*radar-40\.jsonl has a readable time/);
   });
 });
 

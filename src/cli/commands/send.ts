@@ -133,7 +133,7 @@ export function sendCommand(): Command {
     const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
     const source = await openSource(input.source, workers === 1 ? global : undefined);
-    const traffic = await trafficInput(raw, raw.topic, fleet.state?.topicRoot);
+    const traffic = await trafficInput(raw, raw.topic, fleet.state?.topicRoot, await openSource(input.source));
 
     // the input is good: the things are this run's (or another elf's, which fails here)
     const claim = await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name), { onWait: waitingFor(log) });
@@ -204,6 +204,7 @@ export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTar
     ...(traffic?.template ? { template: traffic.template } : {}),
     ...(traffic ? { seed: traffic.seed } : {}),
     ...(raw.shadowEvery !== undefined ? { shadowEvery: raw.shadowEvery } : {}),
+    ...(traffic?.replay ? { replay: traffic.replay } : {}),
     devices,
     host: mqtt.host,
     port: mqtt.port,
@@ -215,7 +216,7 @@ export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTar
     interval: intervalOf(raw, devices.length, mqtt.awsLimits),
     duration: raw.duration,
     ...(raw.count !== undefined ? { count: raw.count } : {}),
-    loop: raw.loop,
+    loop: traffic?.replay ? false : raw.loop,
     partition: raw.partition === true,
     ...(raw.addTimestamp !== undefined ? { addTimestamp: raw.addTimestamp === true ? 'timestamp' : raw.addTimestamp } : {}),
     ...(raw.addThingName !== undefined ? { addThingName: raw.addThingName === true ? 'thing' : raw.addThingName } : {}),
