@@ -33,7 +33,7 @@ dist: $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.js
 	npm run build
 	@touch dist
 
-.PHONY: help install build test test-browser typecheck lint bench bootstrap bootstrap-native bootstrap-compose compose-config clean local local-start local-stop container-test
+.PHONY: help install build test test-browser screenshots typecheck lint bench bootstrap bootstrap-native bootstrap-compose compose-config clean local local-start local-stop container-test
 help: ## list the targets and variables
 	@echo "targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: node_modules ## install, build, typecheck, lint and run the whole test sui
 # browser tests are named *.browser.test.ts; they need Debian's chromium (apt-get install -y chromium)
 test-browser: dist ## only the browser tests (headless Debian chromium; screenshots in test-output/)
 	npx vitest run $(wildcard test/e2e/*.browser.test.ts)
+
+screenshots: dist ## renew the README's console pictures (docs/images) from the browser test
+	ELF_README_IMAGES=1 npx vitest run test/e2e/console.browser.test.ts
 
 bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" (see BENCHMARKS.md)
 	node bench/run.mjs $(ARGS)
