@@ -21,6 +21,32 @@ export interface Identity {
   privateKey: string;
 }
 
+/**
+ * Resolves with the first message in `messages` (those there now and those still to come) that
+ * `match` accepts; the receiver calls each function in `waiters` after pushing a message.
+ */
+export function waitForMessage<M>(messages: readonly M[], waiters: Set<() => void>, match: (m: M) => boolean, ms: number, what: string): Promise<M> {
+  let seen = 0;
+  let check = () => undefined as void;
+  return within(
+    new Promise<M>((resolve) => {
+      check = () => {
+        for (; seen < messages.length; seen++) {
+          if (match(messages[seen]!)) {
+            waiters.delete(check);
+            resolve(messages[seen]!);
+            return;
+          }
+        }
+      };
+      waiters.add(check);
+      check();
+    }),
+    ms,
+    what,
+  ).finally(() => waiters.delete(check));
+}
+
 // ---------------------------------------------------------------- the device SDK (MQTT 3.1.1 client)
 
 export interface SdkConnection {
@@ -69,27 +95,7 @@ export async function sdkConnect(ep: Endpoint, id: Identity, clientId: string): 
     conn,
     interrupted,
     messages,
-    next(topic, pred = () => true, ms = 10_000) {
-      let seen = 0;
-      return within(
-        new Promise<string>((resolve) => {
-          const check = () => {
-            for (; seen < messages.length; seen++) {
-              const m = messages[seen]!;
-              if (m.topic === topic && pred(m.payload)) {
-                waiters.delete(check);
-                resolve(m.payload);
-                return;
-              }
-            }
-          };
-          waiters.add(check);
-          check();
-        }),
-        ms,
-        `a message on ${topic}`,
-      );
-    },
+    next: (topic, pred = () => true, ms = 10_000) => waitForMessage(messages, waiters, (m) => m.topic === topic && pred(m.payload), ms, `a message on ${topic}`).then((m) => m.payload),
     close,
   };
 }

@@ -1,6 +1,6 @@
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { connect as mqttjsConnect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
-import { within, type Endpoint, type Identity } from './mqtt-clients.js';
+import { waitForMessage, within, type Endpoint, type Identity } from './mqtt-clients.js';
 
 /**
  * MQTT 5 clients nobody here wrote, for tests against the stand-in's broker: the device SDK's
@@ -65,26 +65,7 @@ export async function sdk5Connect(ep: Endpoint, id: Identity, clientId: string):
       connack: r.connack,
       messages,
       disconnected,
-      next(topic, ms = 10_000) {
-        let seen = 0;
-        return within(
-          new Promise<mqtt5.PublishPacket>((resolve) => {
-            const check = () => {
-              for (; seen < messages.length; seen++) {
-                if (messages[seen]!.topicName === topic) {
-                  waiters.delete(check);
-                  resolve(messages[seen]!);
-                  return;
-                }
-              }
-            };
-            waiters.add(check);
-            check();
-          }),
-          ms,
-          `a message on ${topic}`,
-        );
-      },
+      next: (topic, ms = 10_000) => waitForMessage(messages, waiters, (m) => m.topicName === topic, ms, `a message on ${topic}`),
       close,
     },
   };
