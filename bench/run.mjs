@@ -90,8 +90,8 @@ const started = new Date();
 const results = { started: started.toISOString(), commit, quick: opts.quick, options: opts, machine, versions, elfCommands: Object.keys(elf), scenarios: {} };
 try {
   const { createCertificateAuthority } = await import('../dist/local/ca.js');
-  const ctx = { tmp, say, versions, elf, cleanups, authority: await createCertificateAuthority('elf bench CA') };
-  const needsMosquitto = opts.scenarios.some((s) => s <= 3);
+  const ctx = { tmp, say, versions, elf, cleanups, cores: machine.cpus, authority: await createCertificateAuthority('elf bench CA') };
+  const needsMosquitto = opts.scenarios.some((s) => s <= 3 || s === 5);
   if (needsMosquitto) {
     const { startMosquitto } = await import('./lib/mosquitto.mjs');
     ctx.broker = await startMosquitto({ authority: ctx.authority });
@@ -104,6 +104,9 @@ try {
     2: async () => (await import('./scenarios/s2-fleet.mjs')).scenario2(ctx, opts),
     3: async () => (await import('./scenarios/s3-memory.mjs')).scenario3(ctx, opts),
     4: async () => (await import('./scenarios/s4-provision.mjs')).scenario4(ctx, opts),
+    5: async () => (await import('./scenarios/s5-workers.mjs')).scenario5(ctx, opts),
+    6: async () => (await import('./scenarios/s6-shards.mjs')).scenario6(ctx, opts),
+    7: async () => (await import('./scenarios/s7-rules.mjs')).scenario7(ctx, opts),
   };
   for (const s of opts.scenarios) {
     const t0 = performance.now();

@@ -9,6 +9,14 @@ export const FULL = {
   duration: 60, // scenario 2, seconds
   megabytes: 1024, // scenario 3
   things: 1_000, // scenario 4
+  s5Things: 20_000, // scenario 5, against mosquitto
+  s5Interval: 2,
+  s5Duration: 120,
+  s5Workers: [1, 2],
+  s6Things: 4_000, // scenario 6, against the stand-in
+  s6Shards: 4,
+  rulesLines: 200_000, // scenario 7
+  rulesThings: 10,
 };
 
 export const QUICK = {
@@ -20,12 +28,22 @@ export const QUICK = {
   duration: 5,
   megabytes: 16,
   things: 10,
+  s5Things: 20,
+  s5Interval: 1,
+  s5Duration: 5,
+  s5Workers: [1, 2],
+  s6Things: 8,
+  s6Shards: 4,
+  rulesLines: 2_000,
+  rulesThings: 2,
 };
 
 export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS="...")
-  --scenario <list>    scenarios to run, e.g. 1,2 (default 1,2,3,4)
+  --scenario <list>    scenarios to run, e.g. 1,2 (default 1,2,3,4; 5-7 only when asked for)
                          1 one connection as fast as it goes   2 fleet scale
                          3 peak RSS streaming a big file        4 provisioning create/clean
+                         5 send --workers 1 vs 2 (mosquitto)    6 shard processes vs one, clean --run-id
+                         7 the stand-in's rules engine (one SQL rule + file sink vs none)
   --quick              tiny sizes (a smoke run in under a minute)
   --lines <n>          scenario 1: lines in the JSONL file (default 200000)
   --qos <list>         scenario 1: QoS levels (default 0,1)
@@ -34,6 +52,14 @@ export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS=
   --duration <s>       scenario 2: seconds of sending (default 60)
   --mb <n>             scenario 3: size of the JSONL file in MB (default 1024)
   --things <n>         scenario 4: things to create and clean (default 1000)
+  --s5-things <n>      scenario 5: fleet size (default 20000)
+  --s5-interval <s>    scenario 5: seconds between a thing's messages (default 2)
+  --s5-duration <s>    scenario 5: seconds of sending (default 120)
+  --s5-workers <list>  scenario 5: worker counts to compare (default 1,2)
+  --s6-things <n>      scenario 6: fleet size (default 4000)
+  --s6-shards <n>      scenario 6: shard processes (default 4)
+  --rules-lines <n>    scenario 7: lines streamed (default 200000)
+  --rules-things <n>   scenario 7: things streaming them (default 10)
   --out <file>         JSON results file (default bench/out/results-<time>.json)
   -h, --help           this text`;
 
@@ -73,7 +99,7 @@ export function parseArgs(argv) {
       case '--scenario':
       case '--scenarios': {
         const s = list(flag, value());
-        if (s.some((n) => n < 1 || n > 4)) throw new Error(`${flag}: scenarios are 1, 2, 3 and 4`);
+        if (s.some((n) => n < 1 || n > 7)) throw new Error(`${flag}: scenarios are 1 to 7`);
         o.scenarios = [...new Set(s)].sort();
         break;
       }
@@ -100,6 +126,33 @@ export function parseArgs(argv) {
         break;
       case '--things':
         o.things = Math.round(positive(flag, value()));
+        break;
+      case '--s5-things':
+        o.s5Things = Math.round(positive(flag, value()));
+        break;
+      case '--s5-interval':
+        o.s5Interval = positive(flag, value());
+        break;
+      case '--s5-duration':
+        o.s5Duration = positive(flag, value());
+        break;
+      case '--s5-workers': {
+        const w = list(flag, value());
+        if (w.some((n) => n < 1)) throw new Error(`${flag}: worker counts are 1 or more`);
+        o.s5Workers = w;
+        break;
+      }
+      case '--s6-things':
+        o.s6Things = Math.round(positive(flag, value()));
+        break;
+      case '--s6-shards':
+        o.s6Shards = Math.round(positive(flag, value()));
+        break;
+      case '--rules-lines':
+        o.rulesLines = Math.round(positive(flag, value()));
+        break;
+      case '--rules-things':
+        o.rulesThings = Math.round(positive(flag, value()));
         break;
       case '--out':
         o.out = value();

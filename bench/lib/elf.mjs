@@ -17,13 +17,13 @@ function help(args) {
 }
 
 /**
- * { send, create, clean, local } each undefined when missing, else { help } with its --help text;
+ * { send, create, clean, local, rule } each undefined when missing, else { help } with its --help text;
  * a command is there when its help does not say "not implemented".
  */
 export function elfCapabilities() {
   if (!existsSync(ELF)) return {};
   const caps = {};
-  for (const cmd of ['send', 'create', 'clean', 'local']) {
+  for (const cmd of ['send', 'create', 'clean', 'local', 'rule']) {
     const h = help([cmd]);
     if (h && !/not implemented/i.test(h)) caps[cmd] = { help: h, has: (flag) => h.includes(flag) };
   }

@@ -1,7 +1,7 @@
 // Child processes under watch: peak RSS (the kernel's VmHWM) and CPU time (utime + stime) read
 // from /proc/<pid> every `sampleMs`, bounded by a hard timeout. Linux only (this is a Linux bench).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const TICK = 100; // USER_HZ on Linux (getconf CLK_TCK)
@@ -91,4 +91,72 @@ export function watched(cmd, args, { timeoutMs = 600_000, sampleMs = 100, env, c
   // first sample as soon as the process exists
   setImmediate(sample);
   return { child, done };
+}
+
+/** pid → parent pid of every process, from /proc/<pid>/stat (a snapshot). */
+function parents() {
+  const out = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
+      out.set(Number(name), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** The pids of `pid`'s descendants (children, their children, …), right now. */
+export function descendants(pid) {
+  const ppid = parents();
+  const out = [];
+  const want = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [p, pp] of ppid) {
+      if (want.has(pp) && !want.has(p)) {
+        want.add(p);
+        out.push(p);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Watches a process and its descendants (elf send --workers: the parent and its workers) while
+ * `done` is pending: per process its peak RSS (VmHWM) and CPU seconds, and the peak of the sum of
+ * their RSS at one moment. Returns { stop(): { processes: [{ pid, role, peakRssMb, cpuSeconds }],
+ * peakTotalRssMb, cpuSeconds } }; the root is 'parent', the others 'child'.
+ */
+export function watchTree(pid, { sampleMs = 250 } = {}) {
+  const seen = new Map();
+  let peakTotalKb = 0;
+  const sample = () => {
+    let total = 0;
+    for (const p of [pid, ...descendants(pid)]) {
+      const m = readMemory(p);
+      const c = readCpuSeconds(p);
+      if (!m) continue;
+      const row = seen.get(p) ?? { pid: p, role: p === pid ? 'parent' : 'child', hwmKb: 0, cpuSeconds: 0 };
+      row.hwmKb = Math.max(row.hwmKb, m.hwmKb);
+      if (c !== undefined) row.cpuSeconds = Math.max(row.cpuSeconds, c);
+      seen.set(p, row);
+      total += m.rssKb;
+    }
+    peakTotalKb = Math.max(peakTotalKb, total);
+  };
+  const timer = setInterval(sample, sampleMs);
+  setImmediate(sample);
+  return {
+    stop() {
+      clearInterval(timer);
+      const processes = [...seen.values()].map((r) => ({ pid: r.pid, role: r.role, peakRssMb: r.hwmKb / 1024, cpuSeconds: r.cpuSeconds }));
+      return { processes, peakTotalRssMb: peakTotalKb / 1024, cpuSeconds: processes.reduce((a, r) => a + r.cpuSeconds, 0) };
+    },
+  };
 }

@@ -17,8 +17,8 @@ export function sections(results) {
   if (s2?.rows) {
     out.push({
       title: `Scenario 2 — fleet scale, 1 msg/s per thing, ${s2.duration} s, QoS 1`,
-      headers: ['tool', 'broker', 'things', 'connected', 'all connected s', 'msg/s achieved', 'msg/s scheduled', 'within 100 ms', 'lost', 'peak RSS MB', 'CPU s'],
-      rows: s2.rows.map((r) => [r.tool, r.broker, int(r.things), int(r.connected), fixed(r.allConnectedSeconds, 1), int(r.achievedPerSec), int(r.scheduledPerSec), pct(r.onTimeShare, 2), int(r.lost), int(r.peakRssMb), fixed(r.cpuSeconds, 1)]),
+      headers: ['tool', 'broker', 'things', 'connected', 'all connected s', 'msg/s achieved', 'msg/s scheduled', 'within 100 ms', 'lost', 'unacked', 'subscriber lag s', 'peak RSS MB', 'CPU s'],
+      rows: s2.rows.map((r) => [r.tool, r.broker, int(r.things), int(r.connected), fixed(r.allConnectedSeconds, 1), int(r.achievedPerSec), int(r.scheduledPerSec), pct(r.onTimeShare, 2), int(r.lost), int(r.unacked), fixed(r.subscriberLagSeconds, 1), int(r.peakRssMb), fixed(r.cpuSeconds, 1)]),
       notes: s2.notes,
       scenario: s2,
     });
@@ -41,6 +41,36 @@ export function sections(results) {
       rows: s4.rows.map((r) => [r.command, r.throttle ? '--throttle' : 'unthrottled', int(r.ok), int(r.failed), fixed(r.seconds, 1), fixed(r.thingsPerSec, 1), fixed(r.idealSeconds, 1), pct(r.shareOfIdeal, 1)]),
       notes: s4.notes,
       scenario: s4,
+    });
+  }
+  const s5 = results.scenarios[5];
+  if (s5?.rows?.length) {
+    out.push({
+      title: `Scenario 5 — one machine's cores: ${int(s5.things)} things, 1 msg per ${s5.interval} s each, ${s5.duration} s, QoS 1, mosquitto`,
+      headers: ['tool', 'connected', 'all connected s', 'within 100 ms', 'acked', 'lost', 'unacked', 'CPU-s per 1,000 msg', 'broker CPU s', 'RSS MB per process', 'RSS MB total'],
+      rows: s5.rows.map((r) => [r.tool, int(r.connected), fixed(r.allConnectedSeconds, 1), pct(r.onTimeShare, 2), int(r.acked), int(r.lost), int(r.unacked), fixed(r.cpuPer1000, 2), fixed(r.brokerCpuSeconds, 1), r.processes.map((p) => `${p.role === 'parent' ? 'P' : 'W'} ${p.peakRssMb}/${p.cpuSeconds}s`).join(' '), int(r.peakTotalRssMb)]),
+      notes: s5.notes,
+      scenario: s5,
+    });
+  }
+  const s6 = results.scenarios[6];
+  if (s6?.rows?.length) {
+    out.push({
+      title: `Scenario 6 — ${int(s6.things)} things on elf local, ${int(s6.lines)} lines once: 1 process vs ${s6.shards} shards; clean --run-id ${fixed(s6.clean?.seconds, 1)} s`,
+      headers: ['arm', 'processes', 'things', 'connected', 'sent', 'acked', 'counted by the rule', 'duplicates', 'missing', 'wall s', 'CPU s', 'peak RSS MB (largest)'],
+      rows: s6.rows.map((r) => [r.arm, r.processes, int(r.things), int(r.connected), int(r.sent), int(r.acked), int(r.received), int(r.duplicates), int(r.missing), fixed(r.wallSeconds, 1), fixed(r.cpuSeconds, 1), int(r.peakRssMb)]),
+      notes: [...(s6.notes ?? []), `clean --run-id: ${s6.clean?.output ?? '?'}`],
+      scenario: s6,
+    });
+  }
+  const s7 = results.scenarios[7];
+  if (s7?.rows?.length) {
+    out.push({
+      title: `Scenario 7 — rules on elf local: ${int(s7.lines)} lines from ${s7.things} things at --interval 0`,
+      headers: ['rule', 'acked', 'msg/s (sender)', 'stand-in CPU-s per 1,000 msg', 'sink rows', 'expected', 'msg/s through the rule', 'dropped'],
+      rows: s7.rows.map((r) => [r.rule, int(r.acked), int(r.msgsPerSec), fixed(r.standInCpuPer1000, 2), int(r.sinkRows), int(r.expectedRows), int(r.ruleMsgsPerSec), int(r.dropped)]),
+      notes: s7.notes,
+      scenario: s7,
     });
   }
   for (const [k, v] of Object.entries(results.scenarios)) if (v?.error) out.push({ title: `Scenario ${k} — failed`, headers: ['error'], rows: [[v.error]] });

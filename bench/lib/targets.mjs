@@ -46,5 +46,15 @@ export function evaluateTargets(results) {
   if (s4?.length) {
     for (const r of s4) t.push({ target: `S4: ${r.command} --throttle ≥ 90% of ideal, 0 failed`, measured: `${pct(r.shareOfIdeal)} of ${r.idealSeconds.toFixed(0)} s, ${int(r.failed)} failed`, met: r.shareOfIdeal >= 0.9 && r.failed === 0 });
   } else if (results.scenarios[4]?.pending) t.push({ target: 'S4: --throttle ≥ 90% of ideal, 0 failed', measured: results.scenarios[4].pending, met: undefined });
+  const s5 = results.scenarios[5]?.rows?.filter((r) => r.tool.startsWith('elf send'));
+  if (s5?.length) {
+    const best = s5.reduce((a, b) => ((b.connected ?? 0) > (a.connected ?? 0) ? b : a));
+    t.push({ target: `S5: ${int(best.things)} things all connected within 90 s`, measured: `${best.tool}: ${int(best.connected)} connected${best.allConnectedSeconds !== undefined ? ` in ${best.allConnectedSeconds.toFixed(1)} s` : ', not all'}`, met: best.connected === best.things && best.allConnectedSeconds <= 90 });
+    t.push({ target: 'S5: ≥ 99.9% on time, 0 lost at QoS 1, total RSS ≤ 2.5 GB', measured: s5.map((r) => `${r.tool}: ${pct(r.onTimeShare, 2)}, ${int(r.lost)} lost, ${int(r.peakTotalRssMb)} MB`).join('; '), met: s5.some((r) => r.onTimeShare >= 0.999 && r.lost === 0 && r.peakTotalRssMb <= 2560) });
+  }
+  const s6 = results.scenarios[6]?.rows;
+  if (s6?.length) {
+    t.push({ target: 'S6: shards and one process: same totals, 0 duplicates, 0 missing', measured: s6.map((r) => `${r.arm}: ${int(r.acked)} acked, ${int(r.duplicates)} dup, ${int(r.missing)} missing`).join('; '), met: s6.every((r) => r.duplicates === 0 && r.missing === 0 && r.acked === s6[0].acked) });
+  }
   return t;
 }

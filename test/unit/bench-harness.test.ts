@@ -40,12 +40,25 @@ describe('bench flags', () => {
     expect(o.megabytes).toBeLessThan(1024);
   });
 
+  it('scenarios 5-7 run only when asked for, at the issue sizes or tiny with --quick', async () => {
+    const full = (await parse(['--scenario', '5,6,7'])) as Args & Record<string, unknown>;
+    expect(full.scenarios).toEqual([5, 6, 7]);
+    expect(full).toMatchObject({ s5Things: 20_000, s5Interval: 2, s5Workers: [1, 2], s6Things: 4_000, s6Shards: 4, rulesLines: 200_000 });
+    expect((await parse([])).scenarios).toEqual([1, 2, 3, 4]);
+    const quick = (await parse(['--quick', '--scenario', '5', '--s5-workers', '1,2,3'])) as Args & Record<string, unknown>;
+    expect(quick.s5Things as number).toBeLessThanOrEqual(100);
+    expect(quick.s6Things as number).toBeLessThanOrEqual(100);
+    expect(quick.s5Workers).toEqual([1, 2, 3]);
+  });
+
   it('--stand-in-fleet 0 turns the stand-in rows off', async () => {
     expect((await parse(['--stand-in-fleet', '0'])).standInFleet).toEqual([]);
   });
 
   it.each([
-    [['--scenario', '5'], /--scenario: scenarios are 1, 2, 3 and 4/],
+    [['--scenario', '8'], /--scenario: scenarios are 1 to 7/],
+    [['--s5-workers', '0'], /--s5-workers: worker counts are 1 or more/],
+    [['--s6-things', 'x'], /--s6-things: expected a positive number/],
     [['--qos', '2'], /--qos: QoS is 0 or 1/],
     [['--lines', 'many'], /--lines: expected a positive number/],
     [['--fleet'], /--fleet: missing value/],
@@ -56,6 +69,19 @@ describe('bench flags', () => {
 });
 
 describe('bench parsing and verdicts', () => {
+  it('lost at QoS 1 is what the broker acknowledged and the subscriber never got (unacknowledged publishes are not)', async () => {
+    const { lostOf, normalize } = await load('../../bench/lib/summary.mjs');
+    const s = (normalize as (x: unknown) => Record<string, number>)({ connected: 2, allConnectedMs: 5, totals: { scheduled: 10, sent: 10, acked: 8, failed: 0, unacked: 2, late: 0 } });
+    expect(s).toMatchObject({ sent: 10, acked: 8, unacked: 2 });
+    expect((lostOf as (a: unknown, b: number) => number)(s, 8)).toBe(0);
+    expect((lostOf as (a: unknown, b: number) => number)(s, 5)).toBe(3);
+  });
+
+  it('S6 counts duplicates, missing and foreign lines against 0..n-1', async () => {
+    const { tally } = await load('../../bench/scenarios/s6-shards.mjs');
+    expect((tally as (ns: number[], n: number) => unknown)([0, 1, 1, 3, 7], 4)).toEqual({ received: 5, duplicates: 1, missing: 1, foreign: 1 });
+  });
+
   it('reads the create/clean summary line', async () => {
     const { parseProvisionLine } = await load('../../bench/scenarios/s4-provision.mjs');
     expect((parseProvisionLine as (s: string) => unknown)('created 998 of 1000 things, 2 failed, in 104.2 s (local stand-in http://127.0.0.1:1)\n')).toEqual({
