@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendSummary } from '../../src/publish/summary.js';
 import type { ReportModel } from '../../src/report/model.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -137,4 +137,30 @@ describe('elf send --report', () => {
     expect(r.stderr).toMatch(/--report .*nowhere.*does not exist/);
     expect(r.stderr).not.toMatch(/connecting/);
   }, 60_000);
+});
+
+describe('elf subscribe --report', () => {
+  it('what arrived, per second and by topic, drawn offline', async () => {
+    const file = path.join(work, 'subscribe.html');
+    const sub = startCli(['subscribe', '--thing', 'thing_2', '--topic', 'elf/#', '--expect', '10', '--report', file, '--state-dir', dir], { cwd: work });
+    await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
+    const sent = await runCli(['send', '--things', '2', '--append-thing-name', '--count', '5', '--interval', '0.1', '--duration', '30', '--state-dir', dir], { cwd: work });
+    expect(sent.exitCode, sent.stderr).toBe(0);
+    const r = await sub.done;
+    expect(r.exitCode, r.stderr).toBe(0);
+    const model = await modelOf(file);
+    expect(sum(model.charts[0]!.series[0]!.values)).toBe(10);
+    expect(model.tables[0]!.rows).toEqual([
+      ['elf/thing_0', '5'],
+      ['elf/thing_1', '5'],
+    ]);
+    const page = await b.open(pathToFileURL(file).href);
+    await page.waitForFunction(() => (globalThis as unknown as { elfReport?: unknown }).elfReport !== undefined);
+    const drawn = await page.evaluate(() => (globalThis as unknown as { elfReport: { charts: Array<{ id: string; points: number }> } }).elfReport.charts);
+    expect(drawn).toEqual([{ id: 'received', points: expect.any(Number) }]);
+    expect(drawn[0]!.points).toBeGreaterThan(0);
+    await expect(page.locator('#chart-received canvas').count()).resolves.toBe(1);
+    await b.screenshot(page, 'report-subscribe');
+    expect(b.errors).toEqual([]);
+  }, 120_000);
 });

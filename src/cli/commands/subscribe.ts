@@ -11,13 +11,15 @@ import type { SubscribeFleetOptions, SubscribeFleetResult } from '../../publish/
 import { stopCount } from '../../publish/subscribe.js';
 import { autoWorkers } from '../../publish/workers/slices.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
-import { commandContext } from '../context.js';
+import { commandContext, type CommandContext } from '../context.js';
+import type { Arrivals } from '../../report/subscribe-model.js';
+import { addReportOption, checkReportPath, writeRunReport, type ReportOptionValues } from '../report-options.js';
 import { claimThings } from '../../fleet/lock.js';
 import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
-interface SubscribeFlags extends TargetOptionValues, ShardOptionValues {
+interface SubscribeFlags extends TargetOptionValues, ShardOptionValues, ReportOptionValues {
   thing?: string;
   things?: ThingsSelector;
   workers: number | 'auto';
@@ -57,6 +59,7 @@ export function subscribeCommand(): Command {
     .addOption(new Option('--connect-rate <n>', 'new connections per second, when several things listen').default(100).argParser(integer(1, 10_000)))
     .addOption(new Option('--workers <n|auto>', 'processes to listen with, each with a slice of the listening things (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue));
   addShardOptions(cmd, 'listen with the things');
+  addReportOption(cmd, 'a report of what arrived (messages per second, by topic, the parameters)');
   addTargetOptions(cmd);
   return cmd.action(async (raw: SubscribeFlags) => {
     const ctx = commandContext(raw);
@@ -67,6 +70,9 @@ export function subscribeCommand(): Command {
     const fleet = await ctx.fleet();
     const devices = listeners(fleet, raw, shardOf(raw, ctx.env));
     await checkCaFile(caFile);
+    await checkReportPath(raw.report);
+    const arrivals = raw.report ? new (await import('../../report/subscribe-model.js')).Arrivals() : undefined;
+    const startedAt = Date.now();
     const claim = await claimThings(ctx.stateDir, 'subscribe', devices.map((d) => d.name), { onWait: waitingFor(log) });
     // --expect alone: stop as soon as the expectation is met
     const count = stopCount(raw);
@@ -92,6 +98,7 @@ export function subscribeCommand(): Command {
     };
     const several = devices.length > 1;
     const print = (thing: string, topic: string, text: string) => {
+      arrivals?.add(topic, Date.now());
       process.stdout.write(raw.json ? `${JSON.stringify({ ...(several ? { thing } : {}), topic, payload: text, receivedAt: new Date().toISOString() })}\n` : `${topic} ${text}\n`);
     };
     const onReady = (subscribed: number) =>
@@ -111,7 +118,9 @@ export function subscribeCommand(): Command {
       return finish(1, e, mqtt.cleanup);
     }
     process.stderr.write(`${subscribeSummary(result)}\n`);
-    return finish(0, subscribeOutcome(result, raw.expect), mqtt.cleanup);
+    const things = devices.length === 1 ? devices[0]!.name : `${devices.length} things`;
+    const reportFailed = raw.report && arrivals ? await subscribeReport(raw.report, arrivals, result, { startedAt, target: `${mqtt.host}:${mqtt.port} (${mqtt.via})`, params: [['thing', things], ['filter', ([] as string[]).concat(filter).join(', ')], ['MQTT', `${raw.protocol}, QoS ${raw.qos}`]] }, log) : undefined;
+    return finish(0, reportFailed ?? subscribeOutcome(result, raw.expect), mqtt.cleanup);
   });
 }
 
@@ -140,6 +149,12 @@ export function subscribeSummary(r: Pick<SubscribeFleetResult, 'received' | 'ela
   return (
     `elf subscribe: ${messages} arrived at ${r.things} things (${r.subscribed} subscribed${failed ? `, ${failed} could not listen` : ''}${silent ? `, ${silent} received nothing` : ''}) in ${secs} s (stopped by ${r.stopReason})`
   );
+}
+
+/** --report: the page of what arrived; a failure to write it is the command's error. */
+async function subscribeReport(file: string, arrivals: Arrivals, result: SubscribeFleetResult, run: { startedAt: number; target: string; params: Array<[string, string]> }, log: CommandContext['log']): Promise<Error | undefined> {
+  const { subscribeReportModel } = await import('../../report/subscribe-model.js');
+  return writeRunReport(file, subscribeReportModel({ arrivals, received: result.received, elapsedMs: result.elapsedMs, stopReason: result.stopReason, ...run }), log);
 }
 
 /** The error a finished subscription ends with, if any: with --expect the verdict is the exit code, however the listening ended (Ctrl-C included). */
