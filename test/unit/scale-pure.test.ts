@@ -71,8 +71,9 @@ describe('worker slices', () => {
   it('auto: one worker per 5,000 things, at most one per core', () => {
     expect(autoWorkers(100, 8)).toBe(1);
     expect(autoWorkers(5001, 8)).toBe(2);
-    expect(autoWorkers(20_000, 2)).toBe(2);
-    expect(autoWorkers(1_000_000, 16)).toBe(16);
+    expect(autoWorkers(20_000, 2)).toBe(1);
+    expect(autoWorkers(20_000, 4)).toBe(3);
+    expect(autoWorkers(1_000_000, 16)).toBe(15);
     expect(autoWorkers(10, 0)).toBe(1);
   });
 

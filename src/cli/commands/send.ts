@@ -101,7 +101,7 @@ export function sendCommand(): Command {
     .addOption(new Option('--connect-rate <n>', `new connections per second (AWS allows ${MAX_CONNECTS_PER_SEC_PER_ACCOUNT}/s per account)`).default(100).argParser(integer(1, 10_000)))
     .addOption(new Option('--max-payload <bytes>', `longest message; longer lines are skipped (default ${DEFAULT_MAX_PAYLOAD}; AWS IoT Core refuses more)`).argParser(integer(1, MQTT_MAX_PAYLOAD)))
     .addOption(new Option('--things <n|list>', 'send with the first n things, or the named ones (comma-separated)').argParser((v) => parseThingsSelector(v)))
-    .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue))
+    .addOption(new Option('--workers <n|auto>', 'processes to send with, each with a slice of the fleet and its own MQTT event loop (auto: one per 5,000 things, at most one per core but one)').default('auto').argParser(workersValue))
     .option('--json', 'print the summary as JSON on stdout')
     .addOption(new Option('--max-failed <n|p%>', 'messages lost (failed, or unacknowledged at QoS 1) and things that never connected, each, that still exit 0 (default 0: any loss exits 3)').argParser(parseMaxFailed));
   cmd.addHelpText('after', '\nExit codes: 0 every message delivered; 1 nothing delivered; 2 usage error; 3 partial delivery (beyond --max-failed); 130 interrupted. `elf --help` lists them all.');

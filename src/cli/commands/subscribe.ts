@@ -57,7 +57,7 @@ export function subscribeCommand(): Command {
     .addOption(new Option('--ca-file <file>', "trusted CA (PEM) for the broker (default: the system trust store, or the stand-in's CA)").argParser(nonEmpty('--ca-file')))
     .addOption(new Option('--root-cert <file>', 'alias of --ca-file').argParser(nonEmpty('--root-cert')).hideHelp())
     .addOption(new Option('--connect-rate <n>', 'new connections per second, when several things listen').default(100).argParser(integer(1, 10_000)))
-    .addOption(new Option('--workers <n|auto>', 'processes to listen with, each with a slice of the listening things (auto: one per 5,000 things, at most one per core)').default('auto').argParser(workersValue));
+    .addOption(new Option('--workers <n|auto>', 'processes to listen with, each with a slice of the listening things (auto: one per 5,000 things, at most one per core but one)').default('auto').argParser(workersValue));
   addShardOptions(cmd, 'listen with the things');
   addReportOption(cmd, 'a report of what arrived (messages per second, by topic, the parameters)');
   addTargetOptions(cmd);

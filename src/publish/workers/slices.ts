@@ -16,9 +16,13 @@ export interface Slice {
   to: number;
 }
 
-/** `--workers auto`: one worker per 5,000 things, at most one per core, at least one. */
+/**
+ * `--workers auto`: one worker per 5,000 things, at most one per core but one (the parent, the
+ * kernel's TLS and network work and, often, a broker or subscriber on the same box need a core), at
+ * least one. BENCHMARKS.md S5: on 2 cores, 2 workers at 10,000 things acked 36% less than 1.
+ */
 export function autoWorkers(things: number, cores: number): number {
-  return Math.max(1, Math.min(Math.max(1, cores), Math.ceil(things / THINGS_PER_WORKER)));
+  return Math.max(1, Math.min(cores - 1, Math.ceil(things / THINGS_PER_WORKER)));
 }
 
 /** `workers` slices of `things` as even as possible (sizes differ by at most one); never an empty slice. */
