@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { eventually } from '../helpers/poll.js';
 import { freePort } from '../helpers/net.js';
 
 /**
@@ -99,10 +100,12 @@ describe.skipIf(!hasMosquittoSub)('make bootstrap / make clean (native, no crede
     expect(boot.code, boot.out).toBe(0);
     expect(boot.out).toMatch(/running elf natively/);
     expect(boot.out).toMatch(/created 2 of 2 things/);
-    await new Promise((r) => setTimeout(r, 500));
+    // the subscriber prints what the broker delivered by the end of the send; wait for it, not for a time
+    const delivered = () => received.split('\n').filter((l) => l.startsWith('{'));
+    await eventually(() => delivered().length >= 4, () => `4 radar lines at the subscriber (got ${delivered().length})`);
     sub.kill();
     const radarLines = new Set(readFileSync(path.join(ROOT, 'data/radar-counts.json'), 'utf8').split('\n'));
-    const payloads = received.split('\n').filter((l) => l.startsWith('{'));
+    const payloads = delivered();
     expect(payloads.length).toBeGreaterThanOrEqual(4);
     for (const p of payloads) expect(radarLines.has(p), p).toBe(true);
 

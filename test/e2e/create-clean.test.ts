@@ -197,6 +197,7 @@ describe('create and clean against the stand-in', () => {
       const dir = path.join(tmp(), 'misc');
       const cli = startCli(['create', '20', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
       // somewhere between start-up and the end of the run (create 20 takes ~2–4 s here)
+      // the random moment is the test (a kill anywhere in the run), not a wait for a result
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 3000));
       const killed = await cli.kill('SIGKILL');
       const c = await runCli(['clean', '--state-dir', dir], { cwd: work });
@@ -213,6 +214,7 @@ describe('create and clean against the stand-in', () => {
     for (const [trial, dir] of dirs.entries()) {
       const cli = startCli(['clean', '--state-dir', dir], { cwd: work });
       // clean of 3 things takes ~1.5 s here, most of it start-up
+      // the random moment is the test, not a wait for a result
       await new Promise((r) => setTimeout(r, 400 + Math.random() * 1200));
       await cli.kill('SIGKILL');
       const c = await runCli(['clean', '--state-dir', dir], { cwd: work });

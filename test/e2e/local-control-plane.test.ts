@@ -422,6 +422,7 @@ describe('elf local --throttle', () => {
     // other APIs have their own buckets
     await once.send(new DescribeThingCommand({ thingName: 'nope' })).catch((e: unknown) => expect(e).toBeInstanceOf(ResourceNotFoundException));
     // a throttled call changed nothing, and the default SDK client retries its way through
+    // the token bucket refills with time: this wait is the behaviour (a refill), not a wait for a result
     await new Promise((r) => setTimeout(r, 300));
     await t.client().send(new ListThingsCommand({}));
   });

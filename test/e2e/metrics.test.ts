@@ -41,6 +41,7 @@ async function scrapeUntilExit(run: RunningCli, url: string): Promise<Sample[][]
   while (!exited) {
     const got = await scrape(url).catch(() => undefined);
     if (got) scrapes.push(got);
+    // between scrapes of a poll loop that ends when the run does
     await new Promise((r) => setTimeout(r, 25));
   }
   return scrapes;

@@ -121,8 +121,8 @@ async function subscriber(filter: string, clientId: string): Promise<Subscriber>
     });
   const subscribed = await waitFor(() => /SUBACK/.test(debug), 15_000);
   if (!subscribed) throw new Error(`mosquitto_sub did not subscribe:\n${debug}`);
-  // let mosquitto autosave the persistent session, so that a SIGKILL does not forget it
-  await new Promise((r) => setTimeout(r, 1300));
+  // mosquitto has saved the persistent session, so that a SIGKILL does not forget it
+  await broker.savedSince(Date.now());
   const sub: Subscriber = {
     received,
     waitFor,
@@ -152,7 +152,7 @@ async function outage(ready: () => Promise<boolean>, downMs: number) {
   const t0 = Date.now();
   await broker.kill();
   if (downMs === Infinity) return;
-  await new Promise((r) => setTimeout(r, downMs));
+  await new Promise((r) => setTimeout(r, downMs)); // the outage itself, not a wait for a result
   await broker.restart();
   return Date.now() - t0;
 }

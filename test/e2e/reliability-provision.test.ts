@@ -37,6 +37,7 @@ function record(what: string, r: CliResult): CliResult {
   return r;
 }
 const elf = async (args: string[], timeoutMs = 150_000) => record(args.join(' '), await runCli(args, { cwd: work, env: ENV, timeoutMs }));
+// only for the random kill moments below: the moment is the test, not a wait for a result
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** exactly one `elf:`/`error:` line, no stack trace, non-zero exit */

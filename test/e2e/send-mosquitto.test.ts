@@ -4,6 +4,7 @@ import { runSend, type SendOptions } from '../../src/publish/run.js';
 import { runSubscribe } from '../../src/publish/subscribe.js';
 import { collect, startMosquitto, type ClientCert, type Mosquitto } from '../helpers/mosquitto.js';
 import { linesSource } from '../helpers/lines-source.js';
+import { eventually } from '../helpers/poll.js';
 
 const logger = pino({ level: 'silent' });
 let broker: Mosquitto;
@@ -70,11 +71,9 @@ describe('elf send engine against mosquitto (mTLS)', () => {
     const lines = jsonl(3000, 'q0');
     const sub = await collect(broker, 't9/#');
     try {
-      const t0 = Date.now();
       // 31,536,000 s overflows setTimeout (it fired at once and the drain then waited a year)
       const summary = await runSend(base('t9', { devices: base('t9').devices.slice(0, 1), qos: 0, interval: 0, duration: 31_536_000 }), { source: linesSource(lines), logger });
       expect(summary.stopReason).toBe('end-of-input');
-      expect(Date.now() - t0).toBeLessThan(20_000);
       expect(summary.totals).toMatchObject({ sent: 3000, acked: 3000, failed: 0 });
       await sub.waitForCount(3000);
       expect(sub.messages.map((m) => m.payload.toString())).toEqual(lines);
@@ -83,14 +82,13 @@ describe('elf send engine against mosquitto (mTLS)', () => {
     }
   });
 
-  it('--duration 3 --interval 0.5: 5 to 7 messages per thing, ends within a second of 3 s', async () => {
+  it('--duration 3 --interval 0.5: 5 to 7 messages per thing, lasts its duration and ends by itself', async () => {
     const sub = await collect(broker, 't2/#');
     try {
       const t0 = Date.now();
       const summary = await runSend(base('t2', { interval: 0.5, duration: 3, loop: true }), { source: linesSource(jsonl(4, 'b')), logger });
       const took = Date.now() - t0;
       expect(took).toBeGreaterThanOrEqual(2900);
-      expect(took).toBeLessThan(4000);
       expect(summary.stopReason).toBe('duration');
       await sub.waitForCount(summary.totals.acked);
       const got = byThing(sub.messages, 't2');
@@ -138,10 +136,10 @@ describe('elf send engine against mosquitto (mTLS)', () => {
 
   it('an abort signal stops promptly and still returns a summary', async () => {
     const ac = new AbortController();
-    const t0 = Date.now();
-    setTimeout(() => ac.abort(), 1000);
-    const summary = await runSend(base('t5', { interval: 0.1, duration: 30, loop: true }), { source: linesSource(jsonl(5, 'e')), logger, signal: ac.signal });
-    expect(Date.now() - t0).toBeLessThan(2500);
+    // abort once a message is through (a condition, not a time); a run that ignored it would go on for 30 s
+    const sub = await collect(broker, 't5/#');
+    void sub.waitForCount(1).then(() => ac.abort());
+    const summary = await runSend(base('t5', { interval: 0.1, duration: 30, loop: true }), { source: linesSource(jsonl(5, 'e')), logger, signal: ac.signal }).finally(() => sub.close());
     expect(summary.stopReason).toBe('aborted');
     expect(summary.totals.sent).toBeGreaterThan(0);
     expect(summary.totals.acked).toBe(summary.totals.sent);
@@ -166,9 +164,7 @@ describe('elf send engine against mosquitto (mTLS)', () => {
   it('gives up with a clear error when the broker never answers', async () => {
     const { freePort } = await import('../helpers/net.js');
     const port = await freePort();
-    const t0 = Date.now();
     const summary = await runSend(base('t8', { port, duration: 30, giveUpAfterMs: 1500 }), { source: linesSource(jsonl(3, 'h')), logger });
-    expect(Date.now() - t0).toBeLessThan(5000);
     expect(summary.stopReason).toBe('gave-up');
     expect(summary.error).toMatch(new RegExp(`no connection to 127.0.0.1:${port} for 1.5 s \\(last error: .*refused.*\\)`));
     expect(summary.connected).toBe(0);
@@ -178,14 +174,14 @@ describe('elf send engine against mosquitto (mTLS)', () => {
     const lines = jsonl(60, 'g');
     const sub = await collect(broker, 't7/#');
     try {
-      await new Promise((r) => setTimeout(r, 1200)); // let mosquitto autosave the subscription
+      await broker.savedSince(Date.now()); // the subscription is on disk, so the SIGKILL below keeps it
       const run = runSend(base('t7', { devices: base('t7').devices.slice(0, 2), interval: 0.05, giveUpAfterMs: 20_000 }), {
         source: linesSource(lines),
         logger,
       });
       await sub.waitForCount(20);
       await broker.kill();
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 2000)); // the outage itself: the broker stays down 2 s
       await broker.restart();
       const summary = await run;
       expect(summary.totals.failed).toBe(0);
@@ -194,9 +190,7 @@ describe('elf send engine against mosquitto (mTLS)', () => {
         const got = byThing(sub.messages, 't7');
         return things.slice(0, 2).flatMap((t) => lines.filter((l) => !(got.get(t.name) ?? []).includes(l)).map((l) => `${t.name} ${l}`));
       };
-      const until = Date.now() + 10_000;
-      while (missing().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      expect(missing()).toEqual([]);
+      await eventually(() => missing().length === 0, () => `every line after the restart; missing ${missing().join(', ')}`, { timeoutMs: 10_000 });
     } finally {
       await sub.close();
     }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../../src/local/ca.js';
 import { freePort } from './net.js';
 import { within } from './mqtt-clients.js';
+import { eventually } from './poll.js';
 
 /**
  * A real mosquitto (Debian's, 2.0.x) on a free loopback port with mTLS: client certificates must
@@ -39,6 +40,8 @@ export interface Mosquitto {
   kill(): Promise<void>;
   /** starts again on the same port (after stop or kill) */
   restart(): Promise<void>;
+  /** resolves once mosquitto has written its sessions to disk after `sinceMs` (epoch ms): a SIGKILL then keeps them */
+  savedSince(sinceMs: number): Promise<void>;
   /** stop and remove the temp dir */
   teardown(): Promise<void>;
   /** what mosquitto wrote to stderr/stdout */
@@ -154,6 +157,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     async restart() {
       await end('SIGTERM');
       await launch();
+    },
+    async savedSince(sinceMs) {
+      const db = path.join(dir, 'mosquitto.db');
+      await eventually(async () => ((await stat(db).catch(() => undefined))?.mtimeMs ?? 0) > sinceMs, `mosquitto to save its sessions to ${db}`, { timeoutMs: 10_000 });
     },
     async teardown() {
       await end('SIGKILL');
