@@ -81,4 +81,29 @@ describe.skipIf(!hasAws)(`elf local through the AWS CLI${reason}`, () => {
     expect(del.code).not.toBe(0);
     expect(del.stderr).toMatch(/An error occurred \(DeleteConflictException\) when calling the DeletePolicy operation: .*attached/);
   });
+
+  // what `elf clean --run-id` relies on (API_ListThings.html attributeName/attributeValue; API_CreateThing.html: 3 attributes without a type)
+  it('thing attributes: list-things filters by name and value, and a thing without a type takes at most 3', { timeout: 240_000 }, async () => {
+    const three = (run: string) => JSON.stringify({ attributes: { elf_run: run, site: 'north', model: 'm1' } });
+    const [a, b, four] = await Promise.all([
+      aws('create-thing', '--thing-name', 'attr_a', '--attribute-payload', three('r1')),
+      aws('create-thing', '--thing-name', 'attr_b', '--attribute-payload', three('r2')),
+      aws('create-thing', '--thing-name', 'attr_c', '--attribute-payload', JSON.stringify({ attributes: { a: '1', b: '2', c: '3', d: '4' } })),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(four.code).not.toBe(0);
+    expect(four.stderr).toMatch(/\(InvalidRequestException\) when calling the CreateThing operation: .*at most 3 attributes/);
+
+    const [r1, north, missing] = await Promise.all([
+      aws('list-things', '--attribute-name', 'elf_run', '--attribute-value', 'r1'),
+      aws('list-things', '--attribute-name', 'site', '--attribute-value', 'north'),
+      aws('describe-thing', '--thing-name', 'attr_c'),
+    ]);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.json.things).toEqual([expect.objectContaining({ thingName: 'attr_a', attributes: { elf_run: 'r1', site: 'north', model: 'm1' } })]);
+    expect((north.json.things as { thingName: string }[]).map((t) => t.thingName).sort()).toEqual(['attr_a', 'attr_b']);
+    // the refused thing was not made
+    expect(missing.stderr).toMatch(/ResourceNotFoundException/);
+  });
 });
