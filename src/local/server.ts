@@ -7,7 +7,6 @@ import { createLogger, type Logger } from '../log.js';
 import { ControlPlaneApi } from './api.js';
 import { createCertificateAuthority, generateRsaKeyPair, issueDeviceCertificate, type CertificateAuthority } from './ca.js';
 import { FaultInjector } from './faults.js';
-import type { RunningBroker } from './broker/index.js';
 import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
@@ -19,7 +18,7 @@ import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 import { attachTraffic, Traffic } from './traffic.js';
 import type { ExecutorStats } from './rules/executor.js';
-import { startConsole, type Console } from './console/index.js';
+import { startConsole, type Console, type ConsoleDeps } from './console/index.js';
 
 /**
  * `elf local`: the local IoT Core stand-in. Wires the state dir (CA + registry.json), the registry,
@@ -155,156 +154,178 @@ async function listenConsole(app: Console, port: number, host: string, hostInUrl
   return { server, url: `http://${shown}:${bound}/console` };
 }
 
-export async function startStandIn(options: StandInOptions): Promise<StandIn> {
-  const log = options.logger ?? createLogger();
-  const stateDir = options.stateDir;
-  const registryFile = path.join(stateDir, REGISTRY_FILE);
-  const { ca, registry, release } = await (async () => {
-    await ensureStateDir(stateDir);
-    const release = await claimStateDir(stateDir);
-    const ca = await loadOrCreateCa(stateDir, log);
-    return { ca, registry: await loadRegistry(registryFile, options.region, options.account), release };
-  })().catch((e: unknown) => {
-    throw stateDirFailure(e, stateDir);
-  });
-  // a state dir removed under the running stand-in is put back, not answered with 500s
-  const writer = new CoalescingWriter(() => writeRecreating(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())), stateDir, ca, log));
-  const advertisedHost = options.advertiseHost ?? defaultAdvertisedHost(options.host);
-  if (!isLoopback(options.host)) {
-    log.warn(
-      { host: options.host },
-      WILDCARDS.has(options.host)
-        ? 'listening on every interface, not only loopback: anyone who can reach this machine may call the control plane (it does not check credentials)'
-        : 'listening on an address that is not loopback: anyone who can reach it may call the control plane (it does not check credentials)',
-    );
+/** What has been started so far, stopped in reverse order: on a failed start and on close. */
+class Teardown {
+  private readonly steps: Array<() => unknown> = [];
+  add(step: () => unknown): void {
+    this.steps.push(step);
   }
-  // the port the broker actually bound (options.mqttPort may be 0)
-  let mqttPort = options.mqttPort;
+  /** runs every step even when one fails; throws the first failure */
+  async run(): Promise<void> {
+    let failure: { e: unknown } | undefined;
+    for (let step = this.steps.pop(); step; step = this.steps.pop()) {
+      try {
+        await step();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+    if (failure) throw failure.e;
+  }
+}
 
-  const keyPoolSize = options.keyPoolSize ?? DEFAULT_KEY_POOL;
+/** The state dir claimed, its CA and registry loaded, and the registry's writer; one-line errors. */
+async function openState(options: StandInOptions, log: Logger, teardown: Teardown, started: () => boolean) {
+  const { stateDir } = options;
+  const registryFile = path.join(stateDir, REGISTRY_FILE);
+  try {
+    await ensureStateDir(stateDir);
+    teardown.add(await claimStateDir(stateDir));
+    const ca = await loadOrCreateCa(stateDir, log);
+    const registry = await loadRegistry(registryFile, options.region, options.account);
+    // a state dir removed under the running stand-in is put back, not answered with 500s
+    const writer = new CoalescingWriter(() => writeRecreating(() => writeFileAtomic(registryFile, JSON.stringify(registry.snapshot())), stateDir, ca, log));
+    teardown.add(async () => {
+      await writer.idle();
+      if (started()) await writer.save();
+    });
+    return { ca, registry, writer };
+  } catch (e) {
+    throw stateDirFailure(e, stateDir);
+  }
+}
+
+function warnIfExposed(host: string, log: Logger): void {
+  if (isLoopback(host)) return;
+  log.warn(
+    { host },
+    WILDCARDS.has(host)
+      ? 'listening on every interface, not only loopback: anyone who can reach this machine may call the control plane (it does not check credentials)'
+      : 'listening on an address that is not loopback: anyone who can reach it may call the control plane (it does not check credentials)',
+  );
+}
+
+/** Key pairs for CreateKeysAndCertificate: a pool asked for fills from the start, the default one from the first call (tests start many stand-ins). */
+function startKeyPool(options: StandInOptions, log: Logger, teardown: Teardown) {
+  const size = options.keyPoolSize ?? DEFAULT_KEY_POOL;
   const keys = new KeyPool({
-    size: keyPoolSize,
+    size,
     generate: () => generateRsaKeyPair(2048),
     onError: (e) => log.warn({ err: (e as Error).message }, 'could not generate a key pair for the pool'),
   });
-  // a pool asked for fills from the start; the default one from the first call (tests start many stand-ins)
   if (options.keyPoolSize !== undefined) keys.fill();
-  const rules = await loadRuleService({ stateDir, region: options.region, account: options.account, log });
-  const api = new ControlPlaneApi({
-    registry,
-    ca,
-    issue: async (authority) => issueDeviceCertificate(authority, await keys.take()),
-    save: () => writer.save(),
-    endpoint: () => ({ host: advertisedHost, mqttPort }),
-    keyPool: () => ({ ready: keys.available, size: keyPoolSize }),
-    throttle: options.throttle ? new TokenBuckets() : undefined,
-    faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
-    rules: { rules: rules.rules, save: () => rules.save(), stats: () => rules.stats() },
-  });
-  // the console is wired to the broker once it runs; until then /console answers 503
-  const wired: { console?: Console } = {};
-  const consoleHook = (req: IncomingMessage, res: ServerResponse): boolean => {
+  teardown.add(() => keys.close());
+  return { keys, size };
+}
+
+/** The console is wired to the broker once it runs; until then /console answers 503. */
+function consoleRoute(wired: { console?: Console }) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (wired.console) return wired.console.handle(req, res);
     if (!req.url?.startsWith('/console')) return false;
     res.writeHead(503, { 'content-type': 'text/plain' }).end('the console is starting\n');
     return true;
   };
-  const http = createControlPlaneServer(api, log, consoleHook);
-  const port = await listen(http, options.port, options.host).catch(async (e: unknown) => {
-    keys.close();
-    await release();
-    throw e;
-  });
+}
 
-  // the mTLS MQTT broker (MQTT 3.1.1), with the registry as its authority
-  let broker: RunningBroker;
-  try {
-    broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log });
-  } catch (e) {
-    keys.close();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-    await release();
-    throw stateDirFailure(e, stateDir);
-  }
-  mqttPort = broker.port;
-  rules.attach(broker);
-  const traffic = new Traffic();
-  attachTraffic(traffic, broker.events);
-  const consoleHost = options.console?.host ?? '127.0.0.1';
-  const consoleApp = startConsole({
-    registry,
-    traffic,
-    shadows: broker.shadows,
-    rules,
-    ca,
-    stateDir,
-    mqtt: { host: '127.0.0.1', port: () => mqttPort },
-    save: () => writer.save(),
-    log: log.child({ component: 'console' }),
-    allowRemote: !isLoopback(consoleHost),
-  });
-  wired.console = consoleApp;
-  const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
-  let own: { server: Server; url: string } | undefined;
-  if (options.console?.port !== undefined) {
-    own = await listenConsole(consoleApp, options.console.port, consoleHost, hostInUrl).catch(async (e: unknown) => {
-      await consoleApp.close();
-      keys.close();
-      await broker.close();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await release();
-      throw e;
+/** Requests in flight are answered; keep-alive connections do not hold the exit up for long. */
+function closeGracefully(http: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => http.closeAllConnections(), 2000);
+    http.close(() => {
+      clearTimeout(force);
+      resolve();
     });
-  }
-  const consoleServer = own?.server;
+    http.closeIdleConnections();
+  });
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    controlPlaneUrl: `http://${hostInUrl}:${port}`,
-    port,
-    get mqttPort() {
-      return mqttPort;
-    },
-    advertisedHost,
-    stateDir,
-    caPath: path.join(stateDir, 'ca.pem'),
-    registry,
-    ca,
-    traffic,
-    ruleStats: () => rules.stats(),
-    consoleUrl: own?.url ?? `http://${hostInUrl}:${port}/console`,
-    close() {
-      closing ??= (async () => {
-        keys.close();
-        await consoleApp.close();
-        if (consoleServer) {
-          const server = consoleServer;
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          });
-        }
-        await new Promise<void>((resolve) => {
-          // requests in flight are answered; keep-alive connections do not hold the exit up for long
-          const force = setTimeout(() => http.closeAllConnections(), 2000);
-          http.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          http.closeIdleConnections();
+type ConsoleParts = Omit<ConsoleDeps, 'allowRemote' | 'mqtt'> & { mqttPort: () => number };
+
+/** The console app, on the control plane's /console and, with --console-port, on its own port. */
+async function openConsole(parts: ConsoleParts, options: StandInOptions, hostInUrl: string, port: number, teardown: Teardown): Promise<{ app: Console; url: string }> {
+  const host = options.console?.host ?? '127.0.0.1';
+  const { mqttPort, log, ...rest } = parts;
+  const app = startConsole({ ...rest, mqtt: { host: '127.0.0.1', port: mqttPort }, log: log.child({ component: 'console' }), allowRemote: !isLoopback(host) });
+  teardown.add(() => app.close());
+  if (options.console?.port === undefined) return { app, url: `http://${hostInUrl}:${port}/console` };
+  const own = await listenConsole(app, options.console.port, host, hostInUrl);
+  teardown.add(
+    () =>
+      new Promise<void>((resolve) => {
+        own.server.close(() => resolve());
+        own.server.closeAllConnections();
+      }),
+  );
+  return { app, url: own.url };
+}
+
+export async function startStandIn(options: StandInOptions): Promise<StandIn> {
+  const log = options.logger ?? createLogger();
+  const { stateDir } = options;
+  const teardown = new Teardown();
+  let started = false;
+  try {
+    const { ca, registry, writer } = await openState(options, log, teardown, () => started);
+    warnIfExposed(options.host, log);
+    const advertisedHost = options.advertiseHost ?? defaultAdvertisedHost(options.host);
+    const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
+    // the port the broker actually bound (options.mqttPort may be 0)
+    let mqttPort = options.mqttPort;
+    const keys = startKeyPool(options, log, teardown);
+    const rules = await loadRuleService({ stateDir, region: options.region, account: options.account, log });
+    teardown.add(() => rules.close());
+    const api = new ControlPlaneApi({
+      registry,
+      ca,
+      issue: async (authority) => issueDeviceCertificate(authority, await keys.keys.take()),
+      save: () => writer.save(),
+      endpoint: () => ({ host: advertisedHost, mqttPort }),
+      keyPool: () => ({ ready: keys.keys.available, size: keys.size }),
+      throttle: options.throttle ? new TokenBuckets() : undefined,
+      faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
+      rules: { rules: rules.rules, save: () => rules.save(), stats: () => rules.stats() },
+    });
+    const wired: { console?: Console } = {};
+    const http = createControlPlaneServer(api, log, consoleRoute(wired));
+    const port = await listen(http, options.port, options.host);
+    teardown.add(() => closeGracefully(http));
+    // the mTLS MQTT broker (MQTT 3.1.1 and 5), with the registry as its authority
+    const broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log }).catch((e: unknown) => {
+      throw stateDirFailure(e, stateDir);
+    });
+    teardown.add(() => broker.close());
+    mqttPort = broker.port;
+    rules.attach(broker);
+    const traffic = new Traffic();
+    attachTraffic(traffic, broker.events);
+    const shown = await openConsole({ registry, traffic, shadows: broker.shadows, rules, ca, stateDir, mqttPort: () => mqttPort, save: () => writer.save(), log }, options, hostInUrl, port, teardown);
+    wired.console = shown.app;
+    started = true;
+    let closing: Promise<void> | undefined;
+    return {
+      controlPlaneUrl: `http://${hostInUrl}:${port}`,
+      port,
+      get mqttPort() {
+        return mqttPort;
+      },
+      advertisedHost,
+      stateDir,
+      caPath: path.join(stateDir, 'ca.pem'),
+      registry,
+      ca,
+      traffic,
+      ruleStats: () => rules.stats(),
+      consoleUrl: shown.url,
+      close() {
+        closing ??= teardown.run().catch((e: unknown) => {
+          throw stateDirFailure(e, stateDir);
         });
-        await broker.close();
-        await rules.close();
-        await writer.idle();
-        try {
-          await writer.save();
-        } finally {
-          await release();
-        }
-      })().catch((e: unknown) => {
-        throw stateDirFailure(e, stateDir);
-      });
-      return closing;
-    },
-  };
+        return closing;
+      },
+    };
+  } catch (e) {
+    await teardown.run().catch(() => undefined);
+    throw e;
+  }
 }

@@ -58,7 +58,23 @@ export interface HookDeps {
   log: Logger;
 }
 
-export function aedesHooks({ authority, sessions, authorizer, events, log }: HookDeps): Partial<AedesOptions> {
+/** aedes's options and hooks: AWS's limits, and every CONNECT, PUBLISH, SUBSCRIBE and delivery decided by the policy engine. */
+export function aedesHooks(deps: HookDeps): Partial<AedesOptions> {
+  return {
+    // a CONNECT must arrive soon after the handshake
+    connectTimeout: 10_000,
+    maxClientsIdLength: MQTT_LIMITS.maxClientIdBytes,
+    keepaliveLimit: MQTT5_LIMITS.maxKeepAliveSeconds,
+    topicAliasMaximum: MQTT5_LIMITS.topicAliasMaximum,
+    receiveMaximum: MQTT5_LIMITS.receiveMaximum,
+    sessionExpiryIntervalLimit: MQTT5_LIMITS.maxSessionExpirySeconds,
+    ...connectHooks(deps),
+    ...authorizeHooks(deps),
+  };
+}
+
+/** CONNECT: the certificate must be ACTIVE and the policy must allow the client id (3.1.1 in preConnect, 5 in authenticate). */
+function connectHooks({ authority, sessions, authorizer, events, log }: HookDeps): Pick<AedesOptions, 'preConnect' | 'authenticate'> {
   /** The CONNECT was refused by policy: AWS publishes a connect_failed lifecycle event for that. */
   const connectFailed = (s: Session, clientId: string, denial: Denial) => {
     if (denial.kind !== 'not-authorized') return;
@@ -69,14 +85,6 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
   const pendingV5 = new WeakMap<Client, ConnectPacket>();
 
   return {
-    // a CONNECT must arrive soon after the handshake
-    connectTimeout: 10_000,
-    maxClientsIdLength: MQTT_LIMITS.maxClientIdBytes,
-    keepaliveLimit: MQTT5_LIMITS.maxKeepAliveSeconds,
-    topicAliasMaximum: MQTT5_LIMITS.topicAliasMaximum,
-    receiveMaximum: MQTT5_LIMITS.receiveMaximum,
-    sessionExpiryIntervalLimit: MQTT5_LIMITS.maxSessionExpirySeconds,
-
     preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void) {
       const s = sessions.of(client);
       const clientId = packet.clientId ?? '';
@@ -123,7 +131,12 @@ export function aedesHooks({ authority, sessions, authorizer, events, log }: Hoo
       const err = Object.assign(new Refusal(denied.reason), { returnCode: connackReturnCode(denied.kind) }) as AuthenticateError;
       done(err, false);
     },
+  };
+}
 
+/** PUBLISH, SUBSCRIBE and each delivery, decided by the connection's policies (AWS's semantics). */
+function authorizeHooks({ sessions, authorizer, events, log }: HookDeps): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+  return {
     authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
       const s = sessions.of(client);
       if (!client || !s) return done(new Refusal('no session'));

@@ -84,6 +84,89 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** The registry view and the rate, pushed to every open Things/Rate page when they change (SSE). */
+function startViewFeed(d: ConsoleDeps, streams: Set<SseStream>) {
+  const view = () =>
+    buildView({
+      registry: d.registry.snapshot(),
+      shadows: shadowEntries(d.shadows),
+      clients: d.traffic.clients(),
+      traffic: d.traffic.totals(),
+      ...(d.rules ? { rules: d.rules.rules.snapshot() } : {}),
+      ...(d.rules?.stats() ? { ruleStats: d.rules.stats() } : {}),
+    });
+  const viewers = new Map<SseStream, { last: string }>();
+  let lastRateSecond = 0;
+  const tick = setInterval(() => {
+    if (viewers.size === 0) return;
+    const text = JSON.stringify(view());
+    const fresh = d.traffic.seconds().filter((s) => s.t >= lastRateSecond);
+    lastRateSecond = Math.floor(Date.now() / 1000) - 1;
+    for (const [s, state] of viewers) {
+      if (state.last !== text) {
+        state.last = text;
+        s.send('view', JSON.parse(text));
+      }
+      if (fresh.length > 0) s.send('rate', { seconds: fresh, now: Date.now() });
+    }
+  }, VIEW_CHECK_MS);
+  tick.unref();
+  return {
+    open(res: ServerResponse) {
+      const s: SseStream = new SseStream(res, () => {
+        viewers.delete(s);
+        streams.delete(s);
+      });
+      streams.add(s);
+      const v = view();
+      viewers.set(s, { last: JSON.stringify(v) });
+      s.send('view', v);
+      s.send('rate', { seconds: d.traffic.seconds(), now: Date.now() });
+    },
+    stop: () => clearInterval(tick),
+  };
+}
+
+/** The Test page's subscription: one SSE stream per filter, fed by the console's own MQTT client. */
+function watchMessages(live: LiveClient, streams: Set<SseStream>, res: ServerResponse, filter: string): void {
+  let stop: (() => void) | undefined;
+  const s: SseStream = new SseStream(res, () => {
+    stop?.();
+    streams.delete(s);
+  });
+  streams.add(s);
+  live.watch(filter, (m) => s.send('message', m)).then(
+    (off) => {
+      stop = off;
+      s.send('subscribed', { filter });
+    },
+    (e: Error) => {
+      s.send('failed', { filter, error: e.message });
+      s.end();
+    },
+  );
+}
+
+/** The Test page's publish, through the broker as the console's identity. */
+async function publishMessage(live: LiveClient, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const body = JSON.parse(await readBody(req, 128 * 1024)) as { topic?: unknown; payload?: unknown; qos?: unknown };
+    if (typeof body.topic !== 'string' || body.topic === '') throw new ConsoleRefusal('topic is required');
+    const payload = typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload ?? '');
+    await live.publish(body.topic, payload, body.qos === 1 ? 1 : 0);
+    json(res, 200, { published: true, topic: body.topic });
+  } catch (e) {
+    json(res, e instanceof ConsoleRefusal || e instanceof SyntaxError ? 400 : 502, { error: (e as Error).message });
+  }
+}
+
+function serveAsset(res: ServerResponse, name: string): void {
+  readFile(`${STATIC_DIR}${name}`).then(
+    (body) => res.writeHead(200, { 'content-type': ASSETS[name]!, 'cache-control': 'no-cache' }).end(body),
+    () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`console asset ${name} is missing: run npm run build\n`),
+  );
+}
+
 export function startConsole(d: ConsoleDeps): Console {
   const streams = new Set<SseStream>();
   const live = new LiveClient({
@@ -95,83 +178,7 @@ export function startConsole(d: ConsoleDeps): Console {
     identity: () => ensureConsoleIdentity({ stateDir: d.stateDir, ca: d.ca, registry: d.registry, save: d.save }),
     log: d.log,
   });
-  const view = () =>
-    buildView({
-      registry: d.registry.snapshot(),
-      shadows: shadowEntries(d.shadows),
-      clients: d.traffic.clients(),
-      traffic: d.traffic.totals(),
-      ...(d.rules ? { rules: d.rules.rules.snapshot() } : {}),
-      ...(d.rules?.stats() ? { ruleStats: d.rules.stats() } : {}),
-    });
-
-  const viewers = new Map<SseStream, { last: string }>();
-  let lastRateSecond = 0;
-  const tick = setInterval(() => {
-    if (viewers.size === 0) return;
-    const text = JSON.stringify(view());
-    const seconds = d.traffic.seconds();
-    const fresh = seconds.filter((s) => s.t >= lastRateSecond);
-    lastRateSecond = Math.floor(Date.now() / 1000) - 1;
-    for (const [s, state] of viewers) {
-      if (state.last !== text) {
-        state.last = text;
-        s.send('view', JSON.parse(text));
-      }
-      if (fresh.length > 0) s.send('rate', { seconds: fresh, now: Date.now() });
-    }
-  }, VIEW_CHECK_MS);
-  tick.unref();
-
-  const events = (res: ServerResponse) => {
-    const s: SseStream = new SseStream(res, () => {
-      viewers.delete(s);
-      streams.delete(s);
-    });
-    streams.add(s);
-    const v = view();
-    viewers.set(s, { last: JSON.stringify(v) });
-    s.send('view', v);
-    s.send('rate', { seconds: d.traffic.seconds(), now: Date.now() });
-  };
-
-  const messages = (res: ServerResponse, filter: string) => {
-    let stop: (() => void) | undefined;
-    const s: SseStream = new SseStream(res, () => {
-      stop?.();
-      streams.delete(s);
-    });
-    streams.add(s);
-    live.watch(filter, (m) => s.send('message', m)).then(
-      (off) => {
-        stop = off;
-        s.send('subscribed', { filter });
-      },
-      (e: Error) => {
-        s.send('failed', { filter, error: e.message });
-        s.end();
-      },
-    );
-  };
-
-  const publish = async (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      const body = JSON.parse(await readBody(req, 128 * 1024)) as { topic?: unknown; payload?: unknown; qos?: unknown };
-      if (typeof body.topic !== 'string' || body.topic === '') throw new ConsoleRefusal('topic is required');
-      const payload = typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload ?? '');
-      await live.publish(body.topic, payload, body.qos === 1 ? 1 : 0);
-      json(res, 200, { published: true, topic: body.topic });
-    } catch (e) {
-      json(res, e instanceof ConsoleRefusal || e instanceof SyntaxError ? 400 : 502, { error: (e as Error).message });
-    }
-  };
-
-  const asset = (res: ServerResponse, name: string) => {
-    readFile(`${STATIC_DIR}${name}`).then(
-      (body) => res.writeHead(200, { 'content-type': ASSETS[name]!, 'cache-control': 'no-cache' }).end(body),
-      () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`console asset ${name} is missing: run npm run build\n`),
-    );
-  };
+  const feed = startViewFeed(d, streams);
 
   return {
     handle(req, res) {
@@ -184,15 +191,15 @@ export function startConsole(d: ConsoleDeps): Console {
       }
       const rest = p.slice('/console/'.length);
       if (req.method === 'GET' && (p === '/console' || rest === '' || rest === 'index.html')) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INDEX_HTML);
-      else if (req.method === 'GET' && ASSETS[rest]) asset(res, rest);
-      else if (req.method === 'GET' && rest === 'events') events(res);
-      else if (req.method === 'GET' && rest === 'messages') messages(res, url.searchParams.get('filter') ?? '#');
-      else if (req.method === 'POST' && rest === 'publish') void publish(req, res);
+      else if (req.method === 'GET' && ASSETS[rest]) serveAsset(res, rest);
+      else if (req.method === 'GET' && rest === 'events') feed.open(res);
+      else if (req.method === 'GET' && rest === 'messages') watchMessages(live, streams, res, url.searchParams.get('filter') ?? '#');
+      else if (req.method === 'POST' && rest === 'publish') void publishMessage(live, req, res);
       else json(res, 404, { error: `no console route ${req.method} ${p}` });
       return true;
     },
     async close() {
-      clearInterval(tick);
+      feed.stop();
       for (const s of streams) s.end();
       await live.close();
     },
