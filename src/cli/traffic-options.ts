@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { MAX_PUBLISHES_PER_SEC_PER_CONNECTION } from '../aws/limits.js';
 import type { Source } from '../source/types.js';
-import { decimal, integer } from './parse.js';
+import { decimal, integer, nonEmpty } from './parse.js';
 
 /** The flags of generated traffic on `elf send` (#18): --template, --seed; --topic may be a template. */
 export interface TrafficOptionValues {
@@ -19,10 +19,10 @@ export interface TrafficOptionValues {
 
 export function addTrafficOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--template <file.json>', 'payload template: a JSON document whose strings may hold {{ expressions }} evaluated per thing and message (README: "Ways to make traffic")'))
+    .addOption(new Option('--template <file.json>', 'payload template: a JSON document whose strings may hold {{ expressions }} evaluated per thing and message (README: "Ways to make traffic")').argParser(nonEmpty('--template')))
     .addOption(new Option('--rate <msg/s>', 'messages per second across the things of this run, spread evenly over them (instead of --interval)').argParser(decimal(0.001, 10_000_000)))
     .addOption(new Option('--shadow-every <n>', "every n-th message of a thing also updates its classic shadow's reported state with the payload (a JSON object)").argParser(integer(1)))
-    .addOption(new Option('--replay-time <field|Y,M,D[,h,m,s]>', "send each line at its own time (a field in ISO 8601, epoch s or ms; or the columns of year, month, day, hour, minute, second), relative to the first line's").argParser((v) => v))
+    .addOption(new Option('--replay-time <field|Y,M,D[,h,m,s]>', "send each line at its own time (a field in ISO 8601, epoch s or ms; or the columns of year, month, day, hour, minute, second), relative to the first line's").argParser(nonEmpty('--replay-time')))
     .addOption(new Option('--speed <factor>', 'with --replay-time: how much faster than the data\'s clock (3600: an hour of data a second)').argParser(decimal(0.000001, 1e9)))
     .addOption(new Option('--seed <n>', 'seed of every random value of --template: the same seed makes the same messages (default: a random seed, logged)').argParser(integer(0, 2 ** 32 - 1)));
 }

@@ -92,9 +92,13 @@ describe('send: partial delivery is not success', () => {
       frozen = true;
       first.child.kill('SIGINT');
       await first.waitFor(/interrupted: waiting briefly/, { stream: 'stderr' });
+      // hold the first send in its drain (it has marked its things "stopping"): however long the second
+      // takes to start, it finds the first still stopping (its drain is bounded by 10 s)
+      first.child.kill('SIGSTOP');
       second = startCli(['send', '--things', 'thing_0,thing_1', '--topic', 'elf/again', '--count', '3', '--interval', '0.05', '--json', '--state-dir', dir], { cwd: work, timeoutMs: 60_000 });
       await second.waitFor(/waiting for elf send \(pid \d+\), which is stopping/, { stream: 'stderr', timeoutMs: 30_000 });
       s.cli.child.kill('SIGCONT');
+      first.child.kill('SIGCONT');
       frozen = false;
       const a = await first.done;
       expect(a.exitCode, a.stderr).toBe(130);
@@ -104,7 +108,10 @@ describe('send: partial delivery is not success', () => {
       expect(summary.totals).toMatchObject({ sent: 6, acked: 6 });
       expect(summary.perThing.map((t) => t.interruptions)).toEqual([0, 0]);
     } finally {
-      if (frozen) s.cli.child.kill('SIGCONT');
+      if (frozen) {
+        s.cli.child.kill('SIGCONT');
+        first.child.kill('SIGCONT');
+      }
       await first.kill('SIGKILL');
       await second?.kill('SIGKILL');
       await sub.kill('SIGKILL');
