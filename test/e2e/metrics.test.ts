@@ -1,35 +1,26 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendSummary } from '../../src/publish/summary.js';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/poll.js';
 import { sampleValue, scrape, type Sample } from '../helpers/prometheus.js';
-import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+import { startStandInWithFleet, type StandInFleet, type StandInProcess } from '../helpers/standin.js';
 
 /**
  * `--metrics-port` as Prometheus sees it: the endpoints of `elf send` (one process, and the parent
  * of --workers) and of `elf local`, scraped while a real run goes, checked against the summary.
  */
+let fixture: StandInFleet;
 let s: StandInProcess;
 let standinMetrics: string;
 let work: string;
 let dir: string;
 
 beforeAll(async () => {
-  s = await startStandInProcess({ args: ['--metrics-port', '0'] });
+  fixture = await startStandInWithFleet(3, { args: ['--metrics-port', '0'] });
+  ({ s, work, dir } = fixture);
   standinMetrics = (await s.cli.waitFor(/elf local: metrics (http:\/\/\S+)/))[1]!;
-  work = await mkdtemp(path.join(os.tmpdir(), 'elf-metrics-'));
-  dir = path.join(work, 'fleet');
-  const created = await runCli(['create', '3', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
-  expect(created.exitCode, created.stderr).toBe(0);
 }, 120_000);
-afterAll(async () => {
-  if (dir) await runCli(['clean', '--state-dir', dir], { cwd: work });
-  await s?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => fixture?.stop());
 
 const SEND = ['--things', '3', '--interval', '0.05', '--qos', '1', '--json'];
 

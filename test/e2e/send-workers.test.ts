@@ -1,34 +1,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/poll.js';
-import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+import { startStandInWithFleet, type StandInFleet } from '../helpers/standin.js';
 
 /**
  * `elf send --workers N` as a user runs it, against the stand-in: the same run as one process
  * (every line once, the same summary), a worker killed mid-run, Ctrl-C, and the parent SIGKILLed
  * (its workers must not outlive it).
  */
-let s: StandInProcess;
+let fixture: StandInFleet;
 let work: string;
 let dir: string;
 const SENDERS = ['--things', '6'];
 
 beforeAll(async () => {
-  s = await startStandInProcess();
-  work = await mkdtemp(path.join(os.tmpdir(), 'elf-workers-'));
-  dir = path.join(work, 'fleet');
-  const created = await runCli(['create', '7', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
-  expect(created.exitCode, created.stderr).toBe(0);
+  fixture = await startStandInWithFleet(7);
+  ({ work, dir } = fixture);
 }, 120_000);
-afterAll(async () => {
-  if (dir) await runCli(['clean', '--state-dir', dir], { cwd: work });
-  await s?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => fixture?.stop());
 
 /** thing_6 listens on elf/w/# while thing_0..5 send */
 async function subscriber(): Promise<RunningCli> {

@@ -1,33 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/poll.js';
-import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+import { startStandInWithFleet, type StandInFleet } from '../helpers/standin.js';
 
 /**
  * `elf subscribe --workers N` and `--shard i/n` as a user runs them, against the stand-in: several
  * things listen (each its own connection), worker processes share them out, the parent prints and
  * counts for all (an exact --count), a worker killed mid-run, Ctrl-C, and the parent SIGKILLed.
  */
-let s: StandInProcess;
+let fixture: StandInFleet;
 let work: string;
 let dir: string;
 
 beforeAll(async () => {
-  s = await startStandInProcess();
-  work = await mkdtemp(path.join(os.tmpdir(), 'elf-sub-workers-'));
-  dir = path.join(work, 'fleet');
-  const created = await runCli(['create', '7', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
-  expect(created.exitCode, created.stderr).toBe(0);
+  fixture = await startStandInWithFleet(7);
+  ({ work, dir } = fixture);
 }, 120_000);
-afterAll(async () => {
-  if (dir) await runCli(['clean', '--state-dir', dir], { cwd: work });
-  await s?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => fixture?.stop());
 
 const until = (cond: () => boolean, what: string) => eventually(cond, what, { timeoutMs: 30_000, everyMs: 50 });
 const lines = (run: RunningCli) => run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { thing: string; topic: string; payload: string });

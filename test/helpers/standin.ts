@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { IoTClient, type IoTClientConfig } from '@aws-sdk/client-iot';
-import { startCli, type CliResult, type RunningCli } from './cli.js';
+import { runCli, startCli, type CliResult, type RunningCli } from './cli.js';
 
 /**
  * Starts `elf local` as a real process (the built CLI, bin/elf.js → dist) on free loopback ports with
@@ -91,4 +91,32 @@ export async function startStandInProcess(opts: StandInProcessOptions = {}): Pro
       return stopped;
     },
   };
+}
+
+export interface StandInFleet {
+  s: StandInProcess;
+  /** a temp working directory (the CLI's cwd) */
+  work: string;
+  /** the fleet's state dir, inside work */
+  dir: string;
+  /** `elf clean` of the fleet, the stand-in stopped, the work dir removed */
+  stop(): Promise<void>;
+}
+
+/** A stand-in process with a fleet of `things` made by `elf create` in a fresh temp work dir. */
+export async function startStandInWithFleet(things: number, opts: StandInProcessOptions = {}): Promise<StandInFleet> {
+  const s = await startStandInProcess(opts);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'elf-fleet-'));
+  const dir = path.join(work, 'fleet');
+  const stop = async () => {
+    await runCli(['clean', '--state-dir', dir], { cwd: work });
+    await s.stop();
+    await rm(work, { recursive: true, force: true });
+  };
+  const created = await runCli(['create', String(things), '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
+  if (created.exitCode !== 0) {
+    await stop();
+    throw new Error(`elf create ${things} failed (exit ${created.exitCode}): ${created.stderr}`);
+  }
+  return { s, work, dir, stop };
 }
