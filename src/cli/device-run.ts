@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { Fleet } from '../fleet/fleet.js';
+import { autoWorkers } from '../publish/workers/slices.js';
 import { UsageError } from '../errors.js';
 import type { MqttEndpoint } from '../target/endpoint.js';
 import type { MqttTarget } from '../target/mqtt-target.js';
@@ -6,6 +8,11 @@ import type { CommandContext } from './context.js';
 import { reportError } from './report-error.js';
 
 /** Helpers shared by `elf send` and `elf subscribe` (the commands that open MQTT connections). */
+
+/** `--workers N|auto` as the number of processes for `things` (never more processes than things). */
+export function workerCount(workers: number | 'auto', things: number): number {
+  return workers === 'auto' ? autoWorkers(things, availableParallelism()) : Math.min(workers, things);
+}
 
 /** `--ca-file` must be readable before any connection is made. */
 export async function checkCaFile(caFile: string | undefined): Promise<void> {

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { MAX_CONNECTS_PER_SEC_PER_ACCOUNT, MAX_PAYLOAD_BYTES } from '../../aws/limits.js';
 import { UsageError } from '../../errors.js';
@@ -8,14 +7,13 @@ import { parseThingsSelector, selectDevices, type ThingsSelector } from '../../p
 import type { SendDeps, SendDevice, SendOptions } from '../../publish/send-options.js';
 import type { SendSummary } from '../../publish/summary.js';
 import type { SourceSpec } from '../../publish/workers/protocol.js';
-import { autoWorkers } from '../../publish/workers/slices.js';
 import type { Source } from '../../source/types.js';
 import { fleetPositions, nameIndex, owns } from '../../fleet/shard.js';
 import { ownedSource } from '../../publish/owned-source.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext } from '../context.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor, workerCount } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { NO_LOSS, outcome, parseMaxFailed, type MaxFailed } from '../send-outcome.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
@@ -130,7 +128,7 @@ export function sendCommand(): Command {
     await checkCaFile(input.caFile);
     await checkReportPath(raw.report);
     const metrics = await liveMetrics(raw, log, shard ? `${shard.index}/${shard.count}` : undefined);
-    const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
+    const workers = workerCount(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
     const source = await openSource(input.source, workers === 1 ? global : undefined);
     const traffic = await trafficInput(raw, raw.topic, fleet.state?.topicRoot, await openSource(input.source));

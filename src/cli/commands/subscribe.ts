@@ -2,20 +2,18 @@ import { Command, Option } from 'commander';
 import { ElfError, UsageError } from '../../errors.js';
 import { EXIT } from '../../exit-codes.js';
 import { parseMqttEndpoint, type MqttEndpoint } from '../../target/endpoint.js';
-import { availableParallelism } from 'node:os';
 import { nameIndex, owns } from '../../fleet/shard.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import { defaultFilters, parseThingsSelector, selectDevices, type ThingsSelector } from '../../publish/fleet-devices.js';
 import type { SendDevice } from '../../publish/send-options.js';
 import type { SubscribeFleetOptions, SubscribeFleetResult } from '../../publish/subscribe-fleet.js';
 import { stopCount } from '../../publish/subscribe.js';
-import { autoWorkers } from '../../publish/workers/slices.js';
 import { addShardOptions, shardOf, type ShardOptionValues } from '../shard-options.js';
 import { commandContext, type CommandContext } from '../context.js';
 import type { Arrivals } from '../../report/subscribe-model.js';
 import { addReportOption, checkReportPath, writeRunReport, type ReportOptionValues } from '../report-options.js';
 import { claimThings } from '../../fleet/lock.js';
-import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor } from '../device-run.js';
+import { checkCaFile, finish, mqttTarget, stopOnSignals, waitingFor, workerCount } from '../device-run.js';
 import { decimal, integer, nonEmpty, oneOf } from '../parse.js';
 import { addTargetOptions, type TargetOptionValues } from '../options.js';
 
@@ -77,7 +75,7 @@ export function subscribeCommand(): Command {
     // --expect alone: stop as soon as the expectation is met
     const count = stopCount(raw);
     if (raw.expect === 0 && raw.count === undefined && raw.duration === undefined) throw new UsageError('--expect 0 needs --duration (how long to listen)');
-    const workers = raw.workers === 'auto' ? autoWorkers(devices.length, availableParallelism()) : Math.min(raw.workers, devices.length);
+    const workers = workerCount(raw.workers, devices.length);
 
     const mqtt = await mqttTarget(ctx, fleet, { ...(raw.mqttEndpoint ? { mqttEndpoint: raw.mqttEndpoint } : {}), ...(caFile ? { caFile } : {}) });
     process.once('exit', mqtt.cleanup);
