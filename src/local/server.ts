@@ -10,7 +10,7 @@ import { FaultInjector } from './faults.js';
 import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
-import { Registry, type RegistrySnapshot } from './registry.js';
+import { Registry, type RegistrySnapshot } from './registry/index.js';
 import { readIfExists, writeFileAtomic } from '../util/atomic-write.js';
 import { loadRuleService } from './rules/index.js';
 import { CoalescingWriter } from './store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildView } from '../../src/local/console/view.js';
-import type { RegistrySnapshot } from '../../src/local/registry.js';
+import type { RegistrySnapshot } from '../../src/local/registry/index.js';
 
 const arn = (r: string) => `arn:aws:iot:us-east-1:123456789012:${r}`;
 const registry: RegistrySnapshot = {

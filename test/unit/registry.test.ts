@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/local/api-error.js';
-import { Registry } from '../../src/local/registry.js';
+import { Registry } from '../../src/local/registry/index.js';
 
 const POLICY = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
 const hex = (n: number) => n.toString(16).padStart(64, '0');

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readIfExists } from '../../util/atomic-write.js';
 import { certificateIdOf, issueDeviceCertificate, type CertificateAuthority } from '../ca.js';
-import type { Registry } from '../registry.js';
+import type { Registry } from '../registry/index.js';
 
 /**
  * The console's own MQTT identity: the Test page subscribes and publishes through the broker as an

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
 import type { ShadowService } from '../shadow.js';
-import type { Registry } from '../registry.js';
+import type { Registry } from '../registry/index.js';
 import type { RuleService } from '../rules/index.js';
 import type { Traffic } from '../traffic.js';
 import { ensureConsoleIdentity } from './identity.js';

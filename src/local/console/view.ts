@@ -1,4 +1,4 @@
-import type { RegistrySnapshot } from '../registry.js';
+import type { RegistrySnapshot } from '../registry/index.js';
 import type { TopicRulesSnapshot } from '../rules/topic-rules.js';
 import type { ExecutorStats } from '../rules/executor.js';
 import type { ClientTraffic, Flow } from '../traffic.js';

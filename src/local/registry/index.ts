@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthorityThing, BrokerAuthority, CertificateStatus } from '../authority.js';
+import { Attachments } from './attachments.js';
+import { Certificates } from './certificates.js';
+import { ChangeEmitter, type ChangeListener, type RegistryChange } from './changes.js';
+import { Policies } from './policies.js';
+import { Relation } from './relation.js';
+import { Things } from './things.js';
+import { arn, type MarkerPaging, type RegistryOptions, type RegistrySnapshot, type RegistryState, type TokenPaging } from './types.js';
+
+export type { ChangeListener, ChangeOp, RegistryChange } from './changes.js';
+export { CERTIFICATE_STATUSES, type CertificateRecord, type MarkerPaging, type PolicyRecord, type RegistryOptions, type RegistrySnapshot, type RegistryThing, type TokenPaging } from './types.js';
+
+/**
+ * The stand-in's registry: things, certificates, policies and their attachments, with the state rules
+ * of AWS IoT (docs/aws-iot-facts.md#state-rules-and-the-deletion-order). Pure state: no disk, no network;
+ * the clock and id source are injected. Every method validates completely before it changes anything,
+ * so a call that throws changed nothing. A facade over one module per resource (things.ts,
+ * certificates.ts, policies.ts, attachments.ts) sharing one RegistryState; every mutation is reported
+ * to onChange listeners. Implements the broker's BrokerAuthority contract.
+ */
+export class Registry implements BrokerAuthority {
+  readonly region: string;
+  readonly account: string;
+  private readonly s: RegistryState;
+  private readonly things: Things;
+  private readonly certs: Certificates;
+  private readonly policies: Policies;
+  private readonly attachments: Attachments;
+  private readonly changes = new ChangeEmitter<RegistryChange>();
+  private readonly certificateChanges = new ChangeEmitter<string>();
+
+  constructor(opts: RegistryOptions) {
+    this.region = opts.region;
+    this.account = opts.account;
+    this.s = {
+      region: opts.region,
+      account: opts.account,
+      now: opts.now ?? Date.now,
+      newId: opts.newId ?? randomUUID,
+      things: new Map(),
+      certificates: new Map(),
+      policies: new Map(),
+      policyTargets: new Relation(),
+      thingPrincipals: new Relation(),
+      changed: (c) => this.changed(c),
+    };
+    this.things = new Things(this.s);
+    this.certs = new Certificates(this.s);
+    this.policies = new Policies(this.s);
+    this.attachments = new Attachments(this.s, this.things, this.certs, this.policies);
+    if (opts.snapshot) this.restore(opts.snapshot);
+  }
+
+  // ---- persistence -------------------------------------------------------------------------
+
+  snapshot(): RegistrySnapshot {
+    return {
+      format: 'elf-registry/1',
+      things: [...this.s.things.values()],
+      certificates: [...this.s.certificates.values()],
+      policies: [...this.s.policies.values()],
+      policyTargets: this.s.policyTargets.pairs(),
+      thingPrincipals: this.s.thingPrincipals.pairs(),
+    };
+  }
+
+  private restore(s: RegistrySnapshot): void {
+    if (s?.format !== 'elf-registry/1') throw new Error(`unknown registry format ${JSON.stringify(s?.format)}`);
+    for (const t of s.things) this.s.things.set(t.thingName, { ...t });
+    for (const c of s.certificates) this.s.certificates.set(c.certificateId, { ...c });
+    for (const p of s.policies) this.s.policies.set(p.policyName, { ...p });
+    for (const [a, b] of s.policyTargets) this.s.policyTargets.add(a, b);
+    for (const [a, b] of s.thingPrincipals) this.s.thingPrincipals.add(a, b);
+  }
+
+  // ---- changes -------------------------------------------------------------------------------
+
+  arn(region: string, resource: string): string {
+    return arn(this, region, resource);
+  }
+
+  /** Every mutation, after it happened. Returns an unsubscribe. */
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.on(listener);
+  }
+
+  private changed(c: RegistryChange): void {
+    this.changes.emit(c);
+    // the broker's view: a certificate stopped being usable, or its policies or things changed
+    if (c.kind === 'certificate' && c.op !== 'created') this.certificateChanges.emit(c.id);
+    else if (c.kind === 'attachment' && c.certificateId !== undefined) this.certificateChanges.emit(c.certificateId);
+  }
+
+  // ---- things --------------------------------------------------------------------------------
+
+  createThing(input: { thingName: string; thingTypeName?: string; billingGroupName?: string; attributes?: Record<string, string> }, region = this.region) {
+    return this.things.create(input, region);
+  }
+  describeThing(name: string) {
+    return this.things.describe(name);
+  }
+  deleteThing(name: string, expectedVersion?: number): void {
+    this.things.delete(name, expectedVersion);
+  }
+  listThings(q: TokenPaging & { attributeName?: string; attributeValue?: string; thingTypeName?: string; usePrefixAttributeValue?: boolean } = {}) {
+    return this.things.list(q);
+  }
+
+  // ---- certificates ----------------------------------------------------------------------------
+
+  addCertificate(input: { certificateId: string; certificatePem: string; active: boolean; notBefore: number; notAfter: number }, region = this.region) {
+    return this.certs.add(input, region);
+  }
+  describeCertificate(id: string) {
+    return this.certs.describe(id);
+  }
+  updateCertificate(id: string, newStatus: string | undefined): void {
+    this.certs.update(id, newStatus);
+  }
+  deleteCertificate(id: string, forceDelete = false): void {
+    this.certs.delete(id, forceDelete);
+  }
+  listCertificates(q: MarkerPaging = {}) {
+    return this.certs.list(q);
+  }
+
+  // ---- policies and attachments ----------------------------------------------------------------
+
+  createPolicy(input: { policyName: string; policyDocument: unknown }, region = this.region) {
+    return this.policies.create(input, region);
+  }
+  getPolicy(name: string) {
+    return this.policies.describe(name);
+  }
+  deletePolicy(name: string): void {
+    this.policies.delete(name);
+  }
+  listPolicies(q: MarkerPaging = {}) {
+    return this.policies.list(q);
+  }
+  attachPolicy(policyName: string, target: unknown): void {
+    this.attachments.attachPolicy(policyName, target);
+  }
+  detachPolicy(policyName: string, target: unknown): void {
+    this.attachments.detachPolicy(policyName, target);
+  }
+  listAttachedPolicies(target: unknown, q: MarkerPaging = {}) {
+    return this.attachments.listAttachedPolicies(target, q);
+  }
+  attachThingPrincipal(thingName: string, principal: unknown): void {
+    this.attachments.attachThingPrincipal(thingName, principal);
+  }
+  detachThingPrincipal(thingName: string, principal: unknown): void {
+    this.attachments.detachThingPrincipal(thingName, principal);
+  }
+  listThingPrincipals(thingName: string, q: TokenPaging = {}) {
+    return this.attachments.listThingPrincipals(thingName, q);
+  }
+  listPrincipalThings(principal: unknown, q: TokenPaging = {}) {
+    return this.attachments.listPrincipalThings(principal, q);
+  }
+
+  // ---- BrokerAuthority -------------------------------------------------------------------------
+
+  certificate(certificateId: string): { certificateArn: string; status: CertificateStatus } | undefined {
+    const c = this.s.certificates.get(certificateId.toLowerCase());
+    return c ? { certificateArn: c.certificateArn, status: c.status } : undefined;
+  }
+
+  policyDocuments(certificateArn: string): string[] {
+    return this.s.policyTargets.to(certificateArn).map((n) => this.s.policies.get(n)!.policyDocument);
+  }
+
+  thingsOf(certificateArn: string): AuthorityThing[] {
+    return this.s.thingPrincipals.to(certificateArn).map((n) => {
+      const t = this.s.things.get(n)!;
+      return t.thingTypeName === undefined ? { thingName: t.thingName, attributes: { ...t.attributes } } : { thingName: t.thingName, thingTypeName: t.thingTypeName, attributes: { ...t.attributes } };
+    });
+  }
+
+  onCertificateChange(listener: (certificateId: string) => void): () => void {
+    return this.certificateChanges.on(listener);
+  }
+
+  /** counts, for logs and /elf/info */
+  counts(): { things: number; certificates: number; policies: number } {
+    return { things: this.s.things.size, certificates: this.s.certificates.size, policies: this.s.policies.size };
+  }
+}

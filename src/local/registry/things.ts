@@ -1,0 +1,103 @@
+import { ApiError, invalid, notFound } from '../api-error.js';
+import { page, pageSize } from '../page.js';
+import * as valid from '../validate.js';
+import { arn, byName, type RegistryState, type RegistryThing, type TokenPaging } from './types.js';
+
+const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
+
+function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+}
+
+export const copyThing = (t: RegistryThing): RegistryThing => ({ ...t, attributes: { ...t.attributes } });
+
+/** Things: CreateThing, DescribeThing, DeleteThing, ListThings. */
+export class Things {
+  constructor(private readonly s: RegistryState) {}
+
+  get(name: string): RegistryThing {
+    const t = this.s.things.get(valid.thingName(name));
+    if (!t) throw notFound(`Thing ${name} cannot be found.`);
+    return t;
+  }
+
+  create(input: { thingName: string; thingTypeName?: string; billingGroupName?: string; attributes?: Record<string, string> }, region = this.s.region) {
+    const name = valid.thingName(input.thingName);
+    if (input.thingTypeName !== undefined) valid.thingTypeName(input.thingTypeName);
+    if (input.billingGroupName !== undefined) valid.billingGroupName(input.billingGroupName);
+    const attributes = valid.attributes(input.attributes);
+    // AWS: at most 3 attributes on a thing without a thing type (API_CreateThing.html, AttributePayload);
+    // the stand-in has no thing types
+    const count = Object.keys(attributes).length;
+    if (count > MAX_ATTRIBUTES_WITHOUT_TYPE) throw invalid(`A thing without a thing type can have at most ${MAX_ATTRIBUTES_WITHOUT_TYPE} attributes; ${count} were given`);
+    const existing = this.s.things.get(name);
+    if (existing) {
+      // idempotent with the same configuration (model doc of CreateThing)
+      if (existing.thingTypeName === input.thingTypeName && existing.billingGroupName === input.billingGroupName && sameAttributes(existing.attributes, attributes)) {
+        return { thingName: name, thingArn: existing.thingArn, thingId: existing.thingId };
+      }
+      throw new ApiError('ResourceAlreadyExistsException', `Thing ${name} already exists in account with different attributes`, {
+        resourceId: existing.thingId,
+        resourceArn: existing.thingArn,
+      });
+    }
+    // the stand-in has no thing types or billing groups, so any named one does not exist
+    if (input.thingTypeName !== undefined) throw notFound(`Thing type ${input.thingTypeName} does not exist`);
+    if (input.billingGroupName !== undefined) throw notFound(`Billing group ${input.billingGroupName} does not exist`);
+    const t: RegistryThing = { thingName: name, thingId: this.s.newId(), thingArn: arn(this.s, region, `thing/${name}`), attributes, version: 1, creationDate: this.s.now() };
+    this.s.things.set(name, t);
+    this.s.changed({ kind: 'thing', op: 'created', name, thing: copyThing(t) });
+    return { thingName: name, thingArn: t.thingArn, thingId: t.thingId };
+  }
+
+  describe(name: string) {
+    const t = this.get(name);
+    return {
+      defaultClientId: t.thingName,
+      thingName: t.thingName,
+      thingId: t.thingId,
+      thingArn: t.thingArn,
+      thingTypeName: t.thingTypeName,
+      attributes: { ...t.attributes },
+      version: t.version,
+      billingGroupName: t.billingGroupName,
+    };
+  }
+
+  /** Model doc: "Returns successfully with no error if … you specify a thing that doesn't exist." */
+  delete(name: string, expectedVersion?: number): void {
+    const n = valid.thingName(name);
+    const t = this.s.things.get(n);
+    if (!t) return;
+    if (expectedVersion !== undefined && expectedVersion !== t.version) {
+      throw new ApiError('VersionConflictException', `The version for thing ${n} does not match the expected version.`);
+    }
+    if (this.s.thingPrincipals.of(n).length > 0) {
+      throw invalid(`Cannot delete. Thing ${n} is still attached to one or more principals`);
+    }
+    this.s.things.delete(n);
+    this.s.changed({ kind: 'thing', op: 'deleted', name: n, thing: copyThing(t) });
+  }
+
+  list(q: TokenPaging & { attributeName?: string; attributeValue?: string; thingTypeName?: string; usePrefixAttributeValue?: boolean } = {}) {
+    const limit = pageSize(q.maxResults);
+    let all = [...this.s.things.values()].sort((a, b) => byName(a.thingName, b.thingName));
+    if (q.thingTypeName !== undefined) all = all.filter((t) => t.thingTypeName === q.thingTypeName);
+    if (q.attributeName !== undefined) {
+      const name = q.attributeName;
+      const value = q.attributeValue;
+      all = all.filter((t) => {
+        const v = t.attributes[name];
+        if (v === undefined) return false;
+        if (value === undefined) return true;
+        return q.usePrefixAttributeValue ? v.startsWith(value) : v === value;
+      });
+    }
+    const p = page(all, (t) => t.thingName, q.nextToken, limit);
+    return {
+      things: p.items.map((t) => ({ thingName: t.thingName, thingTypeName: t.thingTypeName, thingArn: t.thingArn, attributes: { ...t.attributes }, version: t.version })),
+      nextToken: p.next,
+    };
+  }
+}

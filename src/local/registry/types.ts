@@ -1,0 +1,94 @@
+import type { CertificateStatus } from '../authority.js';
+import type { RegistryChange } from './changes.js';
+import type { Relation } from './relation.js';
+
+export interface RegistryThing {
+  thingName: string;
+  thingId: string;
+  thingArn: string;
+  thingTypeName?: string;
+  billingGroupName?: string;
+  attributes: Record<string, string>;
+  version: number;
+  /** epoch milliseconds */
+  creationDate: number;
+}
+
+export interface CertificateRecord {
+  certificateId: string;
+  certificateArn: string;
+  status: CertificateStatus;
+  certificatePem: string;
+  creationDate: number;
+  lastModifiedDate: number;
+  customerVersion: number;
+  generationId: string;
+  /** validity of the X.509 certificate, epoch milliseconds */
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface PolicyRecord {
+  policyName: string;
+  policyArn: string;
+  policyDocument: string;
+  creationDate: number;
+  lastModifiedDate: number;
+  generationId: string;
+}
+
+/** What registry.json holds. Lists, not objects, so that names like "123" keep their order. */
+export interface RegistrySnapshot {
+  format: 'elf-registry/1';
+  things: RegistryThing[];
+  certificates: CertificateRecord[];
+  policies: PolicyRecord[];
+  /** [policyName, target (certificate ARN)] */
+  policyTargets: [string, string][];
+  /** [thingName, principal (certificate ARN)] */
+  thingPrincipals: [string, string][];
+}
+
+export interface RegistryOptions {
+  region: string;
+  account: string;
+  now?: () => number;
+  newId?: () => string;
+  snapshot?: RegistrySnapshot;
+}
+
+export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'];
+
+export interface TokenPaging {
+  nextToken?: string;
+  maxResults?: number;
+}
+export interface MarkerPaging {
+  marker?: string;
+  pageSize?: number;
+  ascendingOrder?: boolean;
+}
+
+/**
+ * The state every resource module of the registry shares: the records, the relations between them,
+ * the injected clock and id source, and where changes are reported.
+ */
+export interface RegistryState {
+  readonly region: string;
+  readonly account: string;
+  readonly now: () => number;
+  readonly newId: () => string;
+  readonly things: Map<string, RegistryThing>;
+  readonly certificates: Map<string, CertificateRecord>;
+  readonly policies: Map<string, PolicyRecord>;
+  /** policyName → target (certificate ARN) */
+  readonly policyTargets: Relation;
+  /** thingName → principal (certificate ARN) */
+  readonly thingPrincipals: Relation;
+  /** called after every mutation */
+  readonly changed: (change: RegistryChange) => void;
+}
+
+export const arn = (s: Pick<RegistryState, 'account'>, region: string, resource: string): string => `arn:aws:iot:${region}:${s.account}:${resource}`;
+export const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const seconds = (ms: number): number => ms / 1000;
