@@ -1,5 +1,6 @@
 # elf — common tasks. `make help` lists them.
 #   make bootstrap SAMPLE_FILE=radar-counts      create things and stream data/radar-counts.json
+#   make bootstrap RULE=radar-to-s3              ... through the topic rule data/rules/radar-to-s3.json
 #   make clean                                   remove the things, the local state, and the stand-in
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,6 +14,9 @@ TOPIC       ?= elf## topic bootstrap publishes to
 STATE_DIR   ?= misc## the fleet state (things.json, certificates, keys)
 LOCAL_DIR   ?= .elf## the local stand-in's state, pid and log when bootstrap starts it
 SEND_ARGS   ?=## more flags for `elf send`, e.g. SEND_ARGS=--append-thing-name
+RULE        ?=## a topic rule to create before sending: data/rules/<name>.json, data/<name>, or a path (a topicRulePayload)
+RULE_NAME   ?=## the rule's name (default: RULE's file name, - and . as _)
+ROLE_ARN    ?=## on AWS: the IAM role RULE's actions assume (replaces the file's roleArn)
 LOCAL_PORT  ?= 4580## the stand-in's control-plane port when bootstrap starts it
 LOCAL_MQTT_PORT ?= 8883## the stand-in's MQTT port when bootstrap starts it
 
@@ -23,6 +27,9 @@ ELF := node bin/elf.js
 # in a compose service: wait (up to 60 s) until elf has a target, e.g. the `local` service is up
 COMPOSE_WAIT := i=0; until node /app/bin/elf.js target >/dev/null 2>&1; do i=$$((i+1)); [ $$i -ge 60 ] && break; sleep 1; done;
 SAMPLE := $(firstword $(wildcard data/$(SAMPLE_FILE).json data/$(SAMPLE_FILE) data/$(SAMPLE_FILE).csv $(SAMPLE_FILE)))
+RULE_FILE := $(if $(RULE),$(firstword $(wildcard data/rules/$(RULE).json data/rules/$(RULE) data/$(RULE).json data/$(RULE) $(RULE))))
+RNAME := $(or $(RULE_NAME),$(subst .,_,$(subst -,_,$(basename $(notdir $(RULE_FILE))))))
+RULE_ARGS := $(if $(ROLE_ARN),--role-arn $(ROLE_ARN))
 
 node_modules: package.json package-lock.json
 	npm ci
@@ -68,6 +75,7 @@ bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" 
 # ---- the whole flow --------------------------------------------------------------------------
 bootstrap: dist ## create THINGS things and stream SAMPLE_FILE for DURATION seconds (AWS with credentials, else the local stand-in)
 	@if [ -z "$(SAMPLE)" ]; then echo "make: no sample file for SAMPLE_FILE=$(SAMPLE_FILE) (looked for data/$(SAMPLE_FILE).json, data/$(SAMPLE_FILE), data/$(SAMPLE_FILE).csv, $(SAMPLE_FILE))" >&2; exit 2; fi
+	@if [ -n "$(RULE)" ] && [ -z "$(RULE_FILE)" ]; then echo "make: no rule file for RULE=$(RULE) (looked for data/rules/$(RULE).json, data/rules/$(RULE), data/$(RULE).json, data/$(RULE), $(RULE))" >&2; exit 2; fi
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && [ -z "$(NATIVE)" ]; then \
 	  echo "make: a Docker engine is available: running elf with Docker Compose (NATIVE=1 to run natively)"; \
 	  $(MAKE) --no-print-directory bootstrap-compose; \
@@ -81,17 +89,23 @@ bootstrap-native: dist
 	@echo "make: target: $$($(ELF) target --state-dir $(STATE_DIR) 2>/dev/null)"
 	@if [ -f $(STATE_DIR)/things.json ]; then echo "make: reusing the fleet in $(STATE_DIR) (make clean removes it)"; \
 	  else $(ELF) create $(THINGS) --state-dir $(STATE_DIR); fi
+	@if [ -n "$(RULE_FILE)" ]; then \
+	  if $(ELF) rule show $(RNAME) --state-dir $(STATE_DIR) >/dev/null 2>&1; then echo "make: rule $(RNAME) exists already: left as it is"; \
+	  else $(ELF) rule create $(RNAME) --payload file://$(RULE_FILE) --state-dir $(STATE_DIR) $(RULE_ARGS); fi; fi
 	$(ELF) send --json-message $(SAMPLE) --duration $(DURATION) --interval $(INTERVAL) --qos $(QOS) --topic $(TOPIC) --state-dir $(STATE_DIR) $(SEND_ARGS)
+	@if [ -n "$(RULE_FILE)" ] && [ -f $(LOCAL_DIR)/local.pid ]; then echo "make: rule $(RNAME) ran on the stand-in: its results are under $(LOCAL_DIR)/local/sinks/ (make clean removes the rule)"; fi
 
 # Docker Compose v2 (the `docker compose` plugin) where it is installed, else v1 (`docker-compose`)
 COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 # every variable bootstrap documents, for docker-compose.yml's ${...}
 COMPOSE_VARS = ELF_UID=$$(id -u) ELF_GID=$$(id -g) THINGS='$(THINGS)' SAMPLE='$(SAMPLE)' DURATION='$(DURATION)' \
-  INTERVAL='$(INTERVAL)' QOS='$(QOS)' TOPIC='$(TOPIC)' SEND_ARGS='$(SEND_ARGS)' STATE_DIR='$(STATE_DIR)' LOCAL_DIR='$(LOCAL_DIR)'
+  INTERVAL='$(INTERVAL)' QOS='$(QOS)' TOPIC='$(TOPIC)' SEND_ARGS='$(SEND_ARGS)' STATE_DIR='$(STATE_DIR)' LOCAL_DIR='$(LOCAL_DIR)' \
+  RULE_FILE='$(RULE_FILE)' RULE_NAME='$(RNAME)' RULE_ARGS='$(RULE_ARGS)'
 # the `local` profile (the stand-in service) unless elf finds AWS credentials (.env, the environment, a profile)
 COMPOSE_PROFILE = $$(ELF_LOCAL_URL=http://127.0.0.1:9 $(ELF) target >/dev/null 2>&1 || echo local)
 
 bootstrap-compose: dist
+	@case "$(RULE_FILE)" in ""|data/*) ;; *) echo "make: with Docker Compose, RULE must be a file under data/ (the container sees only data/): $(RULE_FILE)" >&2; exit 2;; esac
 	@mkdir -p $(STATE_DIR) $(LOCAL_DIR) && echo "$(COMPOSE_PROFILE)" > $(LOCAL_DIR)/compose
 	@echo "make: $(COMPOSE), profile: $$(cat $(LOCAL_DIR)/compose || true)"
 	$(COMPOSE_VARS) COMPOSE_PROFILES=$$(cat $(LOCAL_DIR)/compose) $(COMPOSE) up --build --exit-code-from elf

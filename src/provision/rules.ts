@@ -79,6 +79,20 @@ export function payloadFromFlags(o: { sql: string; actions: string[]; errorActio
   };
 }
 
+/**
+ * `--payload … --role-arn R`: the payload with R as the role of every action that takes one (and of
+ * its error action), so a file shipped with a placeholder role (data/rules/) runs in anyone's account.
+ */
+export function withRoleArn(payload: TopicRulePayload, roleArn: string): TopicRulePayload {
+  const swap = (action: object): object =>
+    Object.fromEntries(Object.entries(action).map(([type, fields]) => [type, NEEDS_ROLE.has(type) && typeof fields === 'object' && fields !== null ? { ...fields, roleArn } : fields]));
+  return {
+    ...payload,
+    ...(payload.actions ? { actions: payload.actions.map((a) => swap(a)) } : {}),
+    ...(payload.errorAction ? { errorAction: swap(payload.errorAction) } : {}),
+  } as TopicRulePayload;
+}
+
 /** `--payload file://rule.json` (or a plain path): a topicRulePayload, or `{"topicRulePayload": …}` as in AWS's examples. */
 export async function readPayloadFile(ref: string): Promise<TopicRulePayload> {
   const file = ref.startsWith('file://') ? ref.slice('file://'.length) : ref;

@@ -59,12 +59,13 @@ describe.skipIf(available.length === 0)('docker-compose.yml', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'elf-compose-make-'));
     try {
       for (const f of ['Makefile', 'docker-compose.yml', 'bin', 'dist', 'data', 'node_modules', 'package.json']) symlinkSync(path.join(ROOT, f), path.join(work, f));
-      const vars = ['THINGS=4', 'DURATION=7', 'INTERVAL=0.5', 'QOS=0', 'TOPIC=fleet/a', 'SEND_ARGS=--append-thing-name', 'STATE_DIR=fleet2', 'LOCAL_DIR=.elf2', 'SAMPLE_FILE=example'];
+      const vars = ['THINGS=4', 'DURATION=7', 'INTERVAL=0.5', 'QOS=0', 'TOPIC=fleet/a', 'SEND_ARGS=--append-thing-name', 'STATE_DIR=fleet2', 'LOCAL_DIR=.elf2', 'SAMPLE_FILE=example', 'RULE=radar-to-s3', 'ROLE_ARN=arn:aws:iam::1:role/r'];
       const r = spawnSync('make', ['--no-print-directory', '-o', 'dist', '-o', 'node_modules', 'compose-config', ...vars], { cwd: work, encoding: 'utf8', env: cleanEnv() });
       expect(r.status, r.stderr).toBe(0);
       const config = r.stdout.replace(/\s+/g, ' ');
       expect(config).toContain('create 4');
       expect(config).toContain('--json-message /app/data/example.json --duration 7 --interval 0.5 --qos 0 --topic fleet/a --append-thing-name');
+      expect(config).toContain('rule create radar_to_s3 --payload file:///app/data/rules/radar-to-s3.json --role-arn arn:aws:iam::1:role/r');
       expect(config).toMatch(/\/fleet2:\/app\/misc/);
       expect(config).toMatch(/\/\.elf2:\/app\/\.elf/);
       // no credentials here: the stand-in's profile is on

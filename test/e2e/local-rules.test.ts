@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import {
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli.js';
+import { cleanEnv, ROOT } from '../helpers/cli.js';
 import { mqttjsTry } from '../helpers/mqtt-clients.js';
 import { eventually } from '../helpers/poll.js';
 import { DUMMY_CREDENTIALS, startStandInProcess, type StandInProcess } from '../helpers/standin.js';
@@ -109,13 +109,10 @@ describe.skipIf(!hasAws)(`topic rules through the AWS CLI${hasAws ? '' : ' (SKIP
       );
     });
 
-  it('takes the topicRulePayload file the AWS CLI takes, unchanged, and reads it back', { timeout: 240_000 }, async () => {
-    const file = path.join(work, 'rule.json');
-    const rule = payload("SELECT location_name AS loc, Volume * 2 AS v2 FROM 'elf' WHERE Volume > 50", [
-      { s3: { roleArn: ROLE, bucketName: 'elf-data', key: '${topic()}/${newuuid()}.json' } },
-      { firehose: { roleArn: ROLE, deliveryStreamName: 'elf_stream', separator: '\n' } },
-    ]);
-    await writeFile(file, JSON.stringify(rule));
+  it('takes the topicRulePayload file elf ships (data/rules/radar-to-s3.json), unchanged, and reads it back', { timeout: 240_000 }, async () => {
+    const file = path.join(ROOT, 'data', 'rules', 'radar-to-s3.json');
+    const rule = JSON.parse(await readFile(file, 'utf8')) as TopicRulePayload;
+    expect(rule.actions!.map((a) => Object.keys(a)[0])).toEqual(['s3', 'firehose']);
     const created = await aws('create-topic-rule', '--rule-name', 'cli_rule', '--topic-rule-payload', `file://${file}`);
     expect(created.code, created.stderr).toBe(0);
     const [got, bad] = await Promise.all([aws('get-topic-rule', '--rule-name', 'cli_rule'), aws('create-topic-rule', '--rule-name', 'cli_bad', '--topic-rule-payload', '{"sql":"SELECT nosuch( FROM \'a\'","actions":[]}')]);

@@ -50,7 +50,7 @@ export function ruleCommand(): Command {
       .option('--action <spec>', 'an action: s3:bucket=B,key=K | firehose:stream=S,separator=\\n | kinesis:stream=S[,partitionKey=K] | republish:topic=T[,qos=1] | http:url=U[,header.NAME=V] (repeatable)', collect, [])
       .option('--error-action <spec>', 'the action run when an action fails (same form as --action)')
       .option('--payload <file>', 'a topicRulePayload JSON file (file://rule.json), as `aws iot create-topic-rule --topic-rule-payload` takes')
-      .option('--role-arn <arn>', 'the IAM role AWS IoT assumes for s3/firehose/kinesis/republish actions (not needed on the stand-in)')
+      .option('--role-arn <arn>', "the IAM role AWS IoT assumes for s3/firehose/kinesis/republish actions (not needed on the stand-in); with --payload it replaces the file's roleArn")
       .option('--description <text>', 'rule description')
       .option('--disabled', 'create the rule disabled')
       .action(async (name: string, opts: CreateOptions) => {
@@ -59,9 +59,12 @@ export function ruleCommand(): Command {
         const rules = await import('../../provision/rules.js');
         const ctx = commandContext(opts);
         await withClient(ctx, async (client, local) => {
+          const file = opts.payload !== undefined ? await rules.readPayloadFile(opts.payload) : undefined;
           const payload =
-            opts.payload !== undefined
-              ? await rules.readPayloadFile(opts.payload)
+            file !== undefined
+              ? opts.roleArn !== undefined
+                ? rules.withRoleArn(file, opts.roleArn)
+                : file
               : rules.payloadFromFlags({ sql: opts.sql!, actions: opts.action, errorAction: opts.errorAction, roleArn: opts.roleArn ?? (local ? rules.LOCAL_ROLE_ARN : undefined), description: opts.description, disabled: opts.disabled });
           await rules.createRule(client, ctx.stateDir, name, payload);
         });
