@@ -10,6 +10,7 @@ import { decimal, integer, nonEmpty } from './parse.js';
 export interface TrafficOptionValues {
   interval?: number;
   template?: string;
+  scenario?: string;
   seed?: number;
   rate?: number;
   shadowEvery?: number;
@@ -20,16 +21,20 @@ export interface TrafficOptionValues {
 export function addTrafficOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--template <file.json>', 'payload template: a JSON document whose strings may hold {{ expressions }} evaluated per thing and message (README: "Ways to make traffic")').argParser(nonEmpty('--template')))
+    .addOption(new Option('--scenario <file.js>', 'scenario script: a JavaScript module (CommonJS or ESM, MQTTX CLI\'s `simulate` scenarios too) whose generator(faker, options) returns each message (README: "Ways to make traffic")').argParser(nonEmpty('--scenario')))
     .addOption(new Option('--rate <msg/s>', 'messages per second across the things of this run, spread evenly over them (instead of --interval)').argParser(decimal(0.001, 10_000_000)))
     .addOption(new Option('--shadow-every <n>', "every n-th message of a thing also updates its classic shadow's reported state with the payload (a JSON object)").argParser(integer(1)))
     .addOption(new Option('--replay-time <field|Y,M,D[,h,m,s]>', "send each line at its own time (a field in ISO 8601, epoch s or ms; or the columns of year, month, day, hour, minute, second), relative to the first line's").argParser(nonEmpty('--replay-time')))
     .addOption(new Option('--speed <factor>', 'with --replay-time: how much faster than the data\'s clock (3600: an hour of data a second)').argParser(decimal(0.000001, 1e9)))
-    .addOption(new Option('--seed <n>', 'seed of every random value of --template: the same seed makes the same messages (default: a random seed, logged)').argParser(integer(0, 2 ** 32 - 1)));
+    .addOption(new Option('--seed <n>', 'seed of every random value of --template and --scenario: the same seed makes the same messages (default: a random seed, logged)').argParser(integer(0, 2 ** 32 - 1)));
 }
 
 export interface TrafficInput {
   template?: { file: string; text: string };
+  scenario?: { file: string };
   seed: number;
+  /** the fleet's topic root (what its policy lets a thing publish to) */
+  policyRoot?: string;
   replay?: { fields: string[]; speed: number; origin: number };
 }
 
@@ -43,12 +48,19 @@ export async function trafficInput(o: TrafficOptionValues, topic: string, topicR
   const replay = o.replayTime === undefined ? undefined : await replayInput(o.replayTime, o, source);
   if (o.speed !== undefined && replay === undefined) throw new UsageError('--speed applies to --replay-time only');
   const { compileTemplate, isTopicTemplate, topicPolicyProblem, compileTopic } = await import('../traffic/index.js');
+  const base = { seed, ...(replay ? { replay } : {}), ...(topicRoot !== undefined ? { policyRoot: topicRoot } : {}) };
   if (isTopicTemplate(topic)) {
     compileTopic(topic);
     const problem = topicRoot === undefined ? undefined : topicPolicyProblem(topic, topicRoot);
     if (problem) throw new UsageError(problem);
   }
-  if (o.template === undefined) return { seed, ...(replay ? { replay } : {}) };
+  if (o.scenario !== undefined) {
+    if (o.template !== undefined) throw new UsageError('give --template or --scenario, not both');
+    // loaded here to fail before any connection (a missing file, a syntax error, no generator)
+    await (await import('../traffic/index.js')).loadScenario(o.scenario);
+    return { ...base, scenario: { file: o.scenario } };
+  }
+  if (o.template === undefined) return base;
   let text: string;
   try {
     text = await readFile(o.template, 'utf8');
@@ -60,7 +72,7 @@ export async function trafficInput(o: TrafficOptionValues, topic: string, topicR
     const { Rng } = await import('../traffic/rng.js');
     compiled.render({ k: 0, name: 'thing_0', rng: new Rng(seed), seq: 0, t: 0, series: [] }, null, Date.now());
   }
-  return { template: { file: o.template, text }, seed, ...(replay ? { replay } : {}) };
+  return { ...base, template: { file: o.template, text } };
 }
 
 /** The data's first time (the origin of the replay clock): the first line of the whole input with a readable time. */

@@ -157,7 +157,13 @@ class DeviceLoop {
     const { ctx } = this;
     let payload = line;
     if (ctx.traffic) {
-      payload = ctx.traffic.next(line, ctx.clock.wall());
+      const made = ctx.traffic.next(line, ctx.clock.wall());
+      if (made === undefined) {
+        // the scenario's generator failed on this message: counted there, skipped here
+        ctx.stats.skipped++;
+        return undefined;
+      }
+      payload = made;
       this.topic = ctx.traffic.topic;
     }
     if (this.shaping) payload = shapePayload(payload, ctx.stats.name, ctx.clock.wall(), ctx.payload);

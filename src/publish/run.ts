@@ -15,10 +15,18 @@ import type { TrafficSpec } from '../traffic/traffic.js';
 /** The fleet's generated traffic, compiled once (the template module is loaded only when used). */
 async function traffic(opts: SendOptions): Promise<TrafficSpec | undefined> {
   const root = opts.topic ?? 'elf';
-  if (opts.template === undefined && !root.includes('{')) return undefined;
+  if (opts.template === undefined && opts.scenario === undefined && !root.includes('{')) return undefined;
   const { trafficSpec } = await import('../traffic/index.js');
   return trafficSpec({
     ...(opts.template ? { template: opts.template } : {}),
+    ...(opts.scenario
+      ? {
+          scenario: {
+            file: opts.scenario.file,
+            run: { things: opts.devices.length, qos: opts.qos, intervalSec: opts.interval ?? 1, seed: opts.seed ?? 0, ...(opts.count !== undefined ? { count: opts.count } : {}), ...(opts.policyRoot !== undefined ? { policyRoot: opts.policyRoot } : {}), ...(opts.strict ? { strict: true } : {}) },
+          },
+        }
+      : {}),
     topic: root.includes('{') && opts.appendThingName ? `${root}/{thing}` : root,
     seed: opts.seed ?? 0,
     intervalSec: opts.interval ?? 1,
@@ -56,6 +64,8 @@ export async function runSend(opts: SendOptions, deps: SendDeps): Promise<SendSu
     const started = await ramp(run, (k, handshakeDone) => startThing(run, k, connector, handshakeDone));
     await Promise.all(started);
     const summary = await drain(run);
+    const failed = run.traffic?.scenario?.failures;
+    if (failed && failed.count > 0) run.log.warn({ failed: failed.count }, `${failed.first} (${failed.count} message${failed.count === 1 ? '' : 's'} skipped: the generator failed on ${failed.count === 1 ? 'it' : 'them'})`);
     const r = run.replay;
     if (r && (r.missing > 0 || r.outOfOrder > 0)) run.log.warn({ missingTime: r.missing, outOfOrder: r.outOfOrder }, `replay: ${r.missing} lines without a readable time and ${r.outOfOrder} earlier than the line before them were sent at once`);
     return summary;

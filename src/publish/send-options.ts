@@ -40,6 +40,12 @@ export interface SendOptions {
   addThingName?: string;
   /** a payload template (`--template`): its file name (for errors) and text */
   template?: { file: string; text: string };
+  /** a scenario script (`--scenario`): its file as the user named it */
+  scenario?: { file: string };
+  /** the fleet's topic root (its policy allows <root> and <root>/*): topics a scenario makes are checked against it */
+  policyRoot?: string;
+  /** --strict: a message the scenario fails on stops the run (default: skipped and counted) */
+  strict?: boolean;
   /** --replay-time: lines sent at their own times (fields, speed) from the data's first time (origin, epoch ms) */
   replay?: { fields: string[]; speed: number; origin: number };
   /** every n-th message of a thing also updates its classic shadow's reported state */

@@ -10,7 +10,7 @@ export class ThingStats {
   acked = 0;
   /** publishes the client gave up on */
   failed = 0;
-  /** lines not sent by this thing (over the payload limit) */
+  /** lines not sent by this thing (over the payload limit, or the scenario's generator failed on them) */
   skipped = 0;
   /** publishes handed to the client more than 100 ms after their slot (interval > 0 only) */
   late = 0;

@@ -10,7 +10,7 @@ const spec = async (template: unknown, over: Partial<TrafficSpec> = {}): Promise
 };
 const messages = (s: TrafficSpec, k: number, n: number, line = '{}') => {
   const t = new ThingTraffic(s, k, `thing_${k}`, 'elf');
-  return Array.from({ length: n }, (_, i) => JSON.parse(t.next(line, 1_700_000_000_000 + i)) as Record<string, unknown>);
+  return Array.from({ length: n }, (_, i) => JSON.parse(t.next(line, 1_700_000_000_000 + i)!) as Record<string, unknown>);
 };
 
 describe('payload templates', () => {

@@ -147,7 +147,7 @@ export function sendCommand(): Command {
     let summary: SendSummary;
     try {
       log.info(
-        { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, ...(traffic.template ? { template: traffic.template.file, seed: traffic.seed } : {}), awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
+        { things: devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), host: mqtt.host, port: mqtt.port, via: mqtt.via, protocol: raw.protocol, qos: raw.qos, source: source.name, ...(traffic.template ? { template: traffic.template.file, seed: traffic.seed } : {}), ...(traffic.scenario ? { scenario: traffic.scenario.file, seed: traffic.seed } : {}), awsLimits: mqtt.awsLimits, ...(workers > 1 ? { workers } : {}) },
         'connecting',
       );
       const run = runner(workers, input.source, devices, global);
@@ -200,6 +200,9 @@ async function openSource(spec: SourceSpec, owned?: Partition): Promise<Source> 
 export function sendOptions(raw: SendFlags, devices: SendDevice[], mqtt: MqttTarget, traffic?: TrafficInput): SendOptions {
   return {
     ...(traffic?.template ? { template: traffic.template } : {}),
+    ...(traffic?.scenario ? { scenario: traffic.scenario } : {}),
+    ...(traffic?.policyRoot !== undefined ? { policyRoot: traffic.policyRoot } : {}),
+    ...(raw.strict ? { strict: true } : {}),
     ...(traffic ? { seed: traffic.seed } : {}),
     ...(raw.shadowEvery !== undefined ? { shadowEvery: raw.shadowEvery } : {}),
     ...(traffic?.replay ? { replay: traffic.replay } : {}),
