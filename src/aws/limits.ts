@@ -106,6 +106,12 @@ export const MAX_LIST_RESULTS = 250;
  */
 export const MAX_POLICIES_PER_CERTIFICATE = 10;
 
+/**
+ * Versions one named policy keeps; CreatePolicyVersion on a full policy answers VersionsLimitExceededException.
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicyVersion.html ("A managed policy can have up to five versions")
+ */
+export const MAX_POLICY_VERSIONS = 5;
+
 // ---------------------------------------------------------------------------------------------
 // Device Shadow: https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits
 // and https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-document.html

@@ -14,6 +14,10 @@ export type ApiErrorName =
   | 'VersionConflictException'
   | 'LimitExceededException'
   | 'MalformedPolicyException'
+  | 'VersionsLimitExceededException'
+  | 'CertificateValidationException'
+  | 'CertificateConflictException'
+  | 'RegistrationCodeValidationException'
   | 'SqlParseException'
   | 'ServiceUnavailableException'
   | 'InternalFailureException'
@@ -33,6 +37,10 @@ export const API_ERROR_STATUS: Record<ApiErrorName, number> = {
   VersionConflictException: 409,
   LimitExceededException: 410,
   MalformedPolicyException: 400,
+  VersionsLimitExceededException: 409,
+  CertificateValidationException: 400,
+  CertificateConflictException: 409,
+  RegistrationCodeValidationException: 400,
   SqlParseException: 400,
   ServiceUnavailableException: 503,
   InternalFailureException: 500,

@@ -24,4 +24,11 @@ export interface BrokerAuthority {
    * policies change; the broker closes or re-checks the connections that use it. Returns an unsubscribe.
    */
   onCertificateChange(listener: (certificateId: string) => void): () => void;
+  /**
+   * Certificates (PEM) the broker's TLS trusts besides the stand-in's own CA: registered CA
+   * certificates, and certificates registered without a CA (each trusted as itself).
+   */
+  trustedCertificates?(): string[];
+  /** Called whenever trustedCertificates() changes. Returns an unsubscribe. */
+  onTrustChange?(listener: () => void): () => void;
 }

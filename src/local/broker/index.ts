@@ -6,7 +6,7 @@ import { Authorizer } from './authorize.js';
 import { BrokerEvents, type BrokerClient } from './events.js';
 import { aedesHooks, Refusal, watchPackets } from './hooks.js';
 import { startLifecycleEvents } from './lifecycle.js';
-import { startListeners } from './listeners.js';
+import { startListeners, type Listeners } from './listeners.js';
 import { brokerPersistence } from './persistence.js';
 import { noteDisconnect, Sessions } from './sessions.js';
 import { shadowListener } from './shadow-topics.js';
@@ -103,6 +103,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     await new Promise<void>((r) => broker.close(() => r()));
     throw e;
   }
+  const untrust = followTrust(authority, listeners, log);
   log.info({ hosts: listeners.hosts, port: listeners.port }, 'MQTT broker (MQTT 3.1.1 and 5 over mTLS) listening');
 
   let closing: Promise<void> | undefined;
@@ -115,6 +116,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
     close() {
       closing ??= (async () => {
         unwatch();
+        untrust();
         for (const s of sessions.all()) noteDisconnect(s, 'SERVER_INITIATED_DISCONNECT');
         const stopped = listeners.close();
         await new Promise<void>((r) => broker.close(() => r()));
@@ -123,6 +125,21 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       return closing;
     },
   };
+}
+
+/**
+ * The TLS trust store follows the registry: a device certificate from a registered CA, or registered
+ * without a CA, passes the handshake; sessions.ts then admits it only while it is registered and ACTIVE.
+ */
+function followTrust(authority: BrokerAuthority, listeners: Listeners, log: Logger): () => void {
+  if (!authority.trustedCertificates || !authority.onTrustChange) return () => {};
+  const apply = () => {
+    const extra = authority.trustedCertificates!();
+    listeners.trust(extra);
+    log.debug({ certificates: extra.length }, 'TLS trust store updated');
+  };
+  if (authority.trustedCertificates().length > 0) apply();
+  return authority.onTrustChange(apply);
 }
 
 /** Turn aedes's events into the broker's seams (and its logs). */

@@ -6,7 +6,8 @@ import type { Logger } from '../../log.js';
 /**
  * The broker's TLS listeners: mutual TLS with the stand-in's CA (a client without a certificate from
  * it fails the handshake), on one host and, for 127.0.0.1, on ::1 as well. They hand each socket whose
- * handshake finished to `onSecureConnection`; the MQTT side never opens a socket itself.
+ * handshake finished to `onSecureConnection`; the MQTT side never opens a socket itself. `trust` adds
+ * the certificates the registry vouches for (registered CAs, certificates registered without a CA).
  */
 
 export interface ListenerOptions {
@@ -25,6 +26,8 @@ export interface Listeners {
   port: number;
   /** the addresses actually listened on */
   hosts: string[];
+  /** trust these certificates (PEM) too, from the next handshake on, besides the stand-in's CA */
+  trust(extra: readonly string[]): void;
   /** stop listening and destroy every socket still open */
   close(): Promise<void>;
 }
@@ -41,6 +44,23 @@ function listen(server: tls.Server, host: string, port: number, log: Logger): Pr
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** The members of TlsOptions that make the server's secure context. */
+function secureContextOptions(o: tls.TlsOptions): tls.SecureContextOptions {
+  return { key: o.key, cert: o.cert, ca: o.ca, minVersion: o.minVersion };
+}
+
+/**
+ * Swap the context new handshakes use. A certificate registered without a CA (RegisterCertificateWithoutCA)
+ * is trusted as itself, which needs OpenSSL's partial-chain flag (`allowPartialTrustChain`, Node
+ * >= 20.18); `server.setSecureContext` does not pass that flag on in Node 20 or 22, so the context
+ * made with it is put where tls.Server keeps its own (`_sharedCreds`, read at every new connection).
+ */
+function useContext(server: tls.Server, context: tls.SecureContext): void {
+  const internal = server as unknown as { _sharedCreds?: tls.SecureContext };
+  if (internal._sharedCreds === undefined) throw new Error('tls.Server has no _sharedCreds: this Node cannot swap the broker trust store');
+  internal._sharedCreds = context;
 }
 
 export async function startListeners(opts: ListenerOptions): Promise<Listeners> {
@@ -95,6 +115,10 @@ export async function startListeners(opts: ListenerOptions): Promise<Listeners> 
   return {
     port,
     hosts,
+    trust(extra) {
+      const context = tls.createSecureContext({ ...secureContextOptions(tlsOptions), ca: [opts.ca.certPem, ...extra], allowPartialTrustChain: extra.length > 0 });
+      for (const s of servers) useContext(s, context);
+    },
     async close() {
       const stopped = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of sockets) s.destroy();
