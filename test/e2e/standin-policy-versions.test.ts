@@ -1,6 +1,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  AttachPolicyCommand,
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DetachPolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  ListPolicyVersionsCommand,
+  ListTargetsForPolicyCommand,
+} from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsIot, awsSkipReason, hasAws } from '../helpers/awscli.js';
 import { mosquitto, mosquittoArgs, mqttjsTry, type Endpoint, type Files } from '../helpers/mqtt-clients.js';
@@ -20,8 +33,8 @@ describe.skipIf(!hasAws)(`policy versions on the stand-in${awsSkipReason}`, () =
   let s: StandInProcess;
   let dir: string;
   const aws = awsIot(() => s.endpointUrl);
-  // the AWS CLI signs for us-west-2 (awsIot's default); the stand-in answers in the caller's region
-  const arn = (kind: string, name: string) => `arn:aws:iot:us-west-2:123456789012:${kind}/${name}`;
+  // a resource's ARN has the region of the client that created it (here the SDK's)
+  const arn = (kind: string, name: string) => `arn:aws:iot:${s.region}:123456789012:${kind}/${name}`;
 
   beforeAll(async () => {
     [s, dir] = await Promise.all([startStandInProcess(), mkdtemp(path.join(os.tmpdir(), 'elf-policy-versions-'))]);
@@ -32,11 +45,14 @@ describe.skipIf(!hasAws)(`policy versions on the stand-in${awsSkipReason}`, () =
   });
 
   it('creates, lists, gets, sets the default of and deletes versions with AWS rules; lists a policy targets', { timeout: 240_000 }, async () => {
-    const v = (n: number) => doc([allow('iot:Connect', arn('client', `v${n}`))]);
-    expect((await aws('create-policy', '--policy-name', 'pv', '--policy-document', v(1))).json).toMatchObject({ policyVersionId: '1' });
+    // every operation once through the AWS CLI (each start costs seconds), the rest through the JS SDK
+    const iot = s.client({ maxAttempts: 1 });
+    const sdkError = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.name);
+    const v = (n: number) => doc([allow('iot:Connect', `arn:aws:iot:*:*:client/v${n}`)]);
+    expect(await iot.send(new CreatePolicyCommand({ policyName: 'pv', policyDocument: v(1) }))).toMatchObject({ policyVersionId: '1' });
     const v2 = await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', v(2));
     expect(v2.json).toMatchObject({ policyArn: arn('policy', 'pv'), policyVersionId: '2', isDefaultVersion: false, policyDocument: v(2) });
-    expect((await aws('get-policy', '--policy-name', 'pv')).json).toMatchObject({ defaultVersionId: '1', policyDocument: v(1) });
+    expect(await iot.send(new GetPolicyCommand({ policyName: 'pv' }))).toMatchObject({ defaultVersionId: '1', policyDocument: v(1) });
     const v3 = await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', v(3), '--set-as-default');
     expect(v3.json).toMatchObject({ policyVersionId: '3', isDefaultVersion: true });
     const [got, one, listed] = await Promise.all([
@@ -54,60 +70,56 @@ describe.skipIf(!hasAws)(`policy versions on the stand-in${awsSkipReason}`, () =
     ]);
 
     // at most five versions
-    await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', v(4));
-    await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', v(5));
+    await iot.send(new CreatePolicyVersionCommand({ policyName: 'pv', policyDocument: v(4) }));
+    await iot.send(new CreatePolicyVersionCommand({ policyName: 'pv', policyDocument: v(5) }));
     const sixth = await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', v(6));
     expect(sixth.code).not.toBe(0);
     expect(sixth.stderr).toContain('VersionsLimitExceededException');
 
-    const [delDefault, delPolicy, missing, badDoc] = await Promise.all([
-      aws('delete-policy-version', '--policy-name', 'pv', '--policy-version-id', '3'),
-      aws('delete-policy', '--policy-name', 'pv'),
-      aws('get-policy-version', '--policy-name', 'pv', '--policy-version-id', '9'),
-      aws('create-policy-version', '--policy-name', 'nope', '--policy-document', v(1)),
-    ]);
-    expect(delDefault.stderr).toContain('DeleteConflictException');
-    expect(delPolicy.stderr).toContain('DeleteConflictException');
-    expect(missing.stderr).toContain('ResourceNotFoundException');
-    expect(badDoc.stderr).toContain('ResourceNotFoundException');
-    expect((await aws('create-policy-version', '--policy-name', 'pv', '--policy-document', '{"Statement":')).stderr).toContain('MalformedPolicyException');
+    expect(
+      await Promise.all([
+        sdkError(iot.send(new DeletePolicyVersionCommand({ policyName: 'pv', policyVersionId: '3' }))),
+        sdkError(iot.send(new DeletePolicyCommand({ policyName: 'pv' }))),
+        sdkError(iot.send(new GetPolicyVersionCommand({ policyName: 'pv', policyVersionId: '9' }))),
+        sdkError(iot.send(new CreatePolicyVersionCommand({ policyName: 'nope', policyDocument: v(1) }))),
+        sdkError(iot.send(new CreatePolicyVersionCommand({ policyName: 'pv', policyDocument: '{"Statement":' }))),
+      ]),
+    ).toEqual(['DeleteConflictException', 'DeleteConflictException', 'ResourceNotFoundException', 'ResourceNotFoundException', 'MalformedPolicyException']);
 
     expect((await aws('set-default-policy-version', '--policy-name', 'pv', '--policy-version-id', '2')).code).toBe(0);
-    expect((await aws('get-policy', '--policy-name', 'pv')).json).toMatchObject({ defaultVersionId: '2', policyDocument: v(2) });
+    expect(await iot.send(new GetPolicyCommand({ policyName: 'pv' }))).toMatchObject({ defaultVersionId: '2', policyDocument: v(2) });
 
     // ListTargetsForPolicy
-    const cert = await aws('create-keys-and-certificate');
-    const certArn = cert.json.certificateArn as string;
-    expect((await aws('list-targets-for-policy', '--policy-name', 'pv')).json.targets).toEqual([]);
-    await aws('attach-policy', '--policy-name', 'pv', '--target', certArn);
+    const certArn = (await iot.send(new CreateKeysAndCertificateCommand({}))).certificateArn!;
+    expect((await iot.send(new ListTargetsForPolicyCommand({ policyName: 'pv' }))).targets).toEqual([]);
+    await iot.send(new AttachPolicyCommand({ policyName: 'pv', target: certArn }));
     expect((await aws('list-targets-for-policy', '--policy-name', 'pv')).json.targets).toEqual([certArn]);
-    expect((await aws('list-targets-for-policy', '--policy-name', 'nope')).stderr).toContain('ResourceNotFoundException');
+    expect(await sdkError(iot.send(new ListTargetsForPolicyCommand({ policyName: 'nope' })))).toBe('ResourceNotFoundException');
 
     // deleting the policy: detach, delete the non-default versions, then it goes
-    await aws('detach-policy', '--policy-name', 'pv', '--target', certArn);
-    await Promise.all(['1', '3', '4', '5'].map((id) => aws('delete-policy-version', '--policy-name', 'pv', '--policy-version-id', id)));
-    expect((await aws('list-policy-versions', '--policy-name', 'pv')).json.policyVersions).toMatchObject([{ versionId: '2', isDefaultVersion: true }]);
+    await iot.send(new DetachPolicyCommand({ policyName: 'pv', target: certArn }));
+    await Promise.all(['1', '3', '4'].map((id) => iot.send(new DeletePolicyVersionCommand({ policyName: 'pv', policyVersionId: id }))));
+    expect((await aws('delete-policy-version', '--policy-name', 'pv', '--policy-version-id', '5')).code).toBe(0);
+    expect((await iot.send(new ListPolicyVersionsCommand({ policyName: 'pv' }))).policyVersions).toMatchObject([{ versionId: '2', isDefaultVersion: true }]);
     expect((await aws('delete-policy', '--policy-name', 'pv')).code).toBe(0);
   });
 
   it('a connected client is held to the default version from the moment it changes (MQTT.js and mosquitto_sub)', { timeout: 240_000 }, async () => {
-    const [sub, pub] = await Promise.all([aws('create-keys-and-certificate', '--set-as-active'), aws('create-keys-and-certificate', '--set-as-active')]);
-    const files = async (name: string, r: typeof sub): Promise<Files> => {
-      const f = { ca: s.caPath, cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
-      await writeFile(f.cert, r.json.certificatePem as string);
-      await writeFile(f.key, (r.json.keyPair as { PrivateKey: string }).PrivateKey, { mode: 0o600 });
-      return f;
-    };
-    const subFiles = await files('sub', sub);
+    const iot = s.client();
+    const [sub, pub] = await Promise.all([iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true })), iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }))]);
+    const subFiles: Files = { ca: s.caPath, cert: path.join(dir, 'sub.pem'), key: path.join(dir, 'sub.key') };
+    await writeFile(subFiles.cert, sub.certificatePem!);
+    await writeFile(subFiles.key, sub.keyPair!.PrivateKey!, { mode: 0o600 });
     // v1 lets the subscriber receive and publish everything under elf/; v2 only receive elf/open
+    const mqttArn = (kind: string, name: string) => `arn:aws:iot:*:*:${kind}/${name}`;
     const everything = doc([allow('iot:*', '*')]);
-    const v1 = doc([allow('iot:Connect', '*'), allow('iot:Subscribe', arn('topicfilter', 'elf/*')), allow(['iot:Receive', 'iot:Publish'], arn('topic', 'elf/*'))]);
-    const v2 = doc([allow('iot:Connect', '*'), allow('iot:Subscribe', arn('topicfilter', 'elf/*')), allow('iot:Receive', arn('topic', 'elf/open'))]);
-    await Promise.all([aws('create-policy', '--policy-name', 'held', '--policy-document', v1), aws('create-policy', '--policy-name', 'all', '--policy-document', everything)]);
-    await Promise.all([aws('attach-policy', '--policy-name', 'held', '--target', sub.json.certificateArn as string), aws('attach-policy', '--policy-name', 'all', '--target', pub.json.certificateArn as string)]);
+    const v1 = doc([allow('iot:Connect', '*'), allow('iot:Subscribe', mqttArn('topicfilter', 'elf/*')), allow(['iot:Receive', 'iot:Publish'], mqttArn('topic', 'elf/*'))]);
+    const v2 = doc([allow('iot:Connect', '*'), allow('iot:Subscribe', mqttArn('topicfilter', 'elf/*')), allow('iot:Receive', mqttArn('topic', 'elf/open'))]);
+    await Promise.all([iot.send(new CreatePolicyCommand({ policyName: 'held', policyDocument: v1 })), iot.send(new CreatePolicyCommand({ policyName: 'all', policyDocument: everything }))]);
+    await Promise.all([iot.send(new AttachPolicyCommand({ policyName: 'held', target: sub.certificateArn })), iot.send(new AttachPolicyCommand({ policyName: 'all', target: pub.certificateArn }))]);
 
     const ep: Endpoint = { host: '127.0.0.1', port: s.mqttPort, caPem: s.caPem };
-    const idOf = (r: typeof sub) => ({ certPem: r.json.certificatePem as string, privateKey: (r.json.keyPair as { PrivateKey: string }).PrivateKey });
+    const idOf = (r: typeof sub) => ({ certPem: r.certificatePem!, privateKey: r.keyPair!.PrivateKey! });
     const held = await mqttjsTry(ep, idOf(sub), 'held-mqttjs');
     const publisher = await mqttjsTry(ep, idOf(pub), 'publisher');
     expect([held.outcome, publisher.outcome]).toEqual(['connected', 'connected']);

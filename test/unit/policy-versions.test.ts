@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/local/api-error.js';
+import { Registry } from '../../src/local/registry/index.js';
 import { addVersion, checkPolicyDeletable, defaultVersion, deleteVersion, firstVersion, listVersions, setDefault, versionOf } from '../../src/local/registry/policy-versions.js';
 
 function errorOf(f: () => unknown): ApiError {
@@ -73,5 +74,43 @@ describe('policy versions', () => {
     expect(e.message).toContain('versions other than');
     deleteVersion(p, 'P', '2');
     expect(() => checkPolicyDeletable(p)).not.toThrow();
+  });
+});
+
+describe('policy versions in the registry', () => {
+  const POLICY = (n: number) => JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `client/${n}` }] });
+  const hex = (n: number) => n.toString(16).padStart(64, '0');
+
+  it('the broker hears of a new default for every certificate the policy is attached to, and only then', () => {
+    const reg = new Registry({ region: 'us-east-1', account: '123456789012' });
+    const certArn = reg.addCertificate({ certificateId: hex(1), certificatePem: 'PEM', active: true, notBefore: 0, notAfter: 1 }).certificateArn;
+    reg.createPolicy({ policyName: 'p', policyDocument: POLICY(1) });
+    reg.attachPolicy('p', certArn);
+    const heard: string[] = [];
+    reg.onCertificateChange((id) => heard.push(id));
+    reg.createPolicyVersion('p', POLICY(2));
+    expect(heard).toEqual([]);
+    expect(reg.policyDocuments(certArn)).toEqual([POLICY(1)]);
+    reg.setDefaultPolicyVersion('p', '2');
+    expect(heard).toEqual([hex(1)]);
+    expect(reg.policyDocuments(certArn)).toEqual([POLICY(2)]);
+    reg.createPolicyVersion('p', POLICY(3), true);
+    expect(heard).toEqual([hex(1), hex(1)]);
+    expect(reg.policyDocuments(certArn)).toEqual([POLICY(3)]);
+  });
+
+  it('versions survive a snapshot; a policy saved before versions existed comes back as version 1', () => {
+    const reg = new Registry({ region: 'us-east-1', account: '123456789012' });
+    reg.createPolicy({ policyName: 'p', policyDocument: POLICY(1) });
+    reg.createPolicyVersion('p', POLICY(2), true);
+    const again = new Registry({ region: 'us-east-1', account: '123456789012', snapshot: JSON.parse(JSON.stringify(reg.snapshot())) });
+    expect(again.listPolicyVersions('p').policyVersions.map((v) => [v.versionId, v.isDefaultVersion])).toEqual([
+      ['1', false],
+      ['2', true],
+    ]);
+    const old = { ...reg.snapshot(), policies: [{ policyName: 'q', policyArn: 'arn:aws:iot:us-east-1:123456789012:policy/q', policyDocument: POLICY(7), creationDate: 5000, lastModifiedDate: 5000, generationId: 'g' }] };
+    const restored = new Registry({ region: 'us-east-1', account: '123456789012', snapshot: old });
+    expect(restored.getPolicy('q')).toMatchObject({ defaultVersionId: '1', policyDocument: POLICY(7) });
+    expect(restored.createPolicyVersion('q', POLICY(8)).policyVersionId).toBe('2');
   });
 });

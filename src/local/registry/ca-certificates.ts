@@ -1,4 +1,5 @@
-import { randomBytes, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ApiError, invalid, notFound } from '../api-error.js';
 import { certificateIdOf } from '../ca.js';
 import { page, pageSize } from '../page.js';

@@ -11,7 +11,8 @@ export type RegistryChange =
   /** `thing` is the record after the change (before it, for deleted); `previous` the record before an update */
   | { kind: 'thing'; op: ChangeOp; name: string; thing: RegistryThing; previous?: RegistryThing }
   | { kind: 'certificate'; op: ChangeOp; id: string; certificate: CertificateRecord }
-  | { kind: 'policy'; op: ChangeOp; name: string; policy: PolicyRecord }
+  /** `defaultVersionChanged`: the policy's default version (the document in force) is another one now */
+  | { kind: 'policy'; op: ChangeOp; name: string; policy: PolicyRecord; defaultVersionChanged?: boolean }
   /**
    * A policy attached to (detached from) a target, or a principal attached to (detached from) a thing.
    * `name` is the policy or thing name, `target` the target or principal ARN, `certificateId` the

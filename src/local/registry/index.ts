@@ -3,7 +3,7 @@ import type { AuthorityThing, BrokerAuthority, CertificateStatus } from '../auth
 import { Attachments } from './attachments.js';
 import { Certificates } from './certificates.js';
 import { ChangeEmitter, type ChangeListener, type RegistryChange } from './changes.js';
-import { Policies } from './policies.js';
+import { Policies, withVersions } from './policies.js';
 import { Relation } from './relation.js';
 import { Things } from './things.js';
 import { arn, type MarkerPaging, type RegistryOptions, type RegistrySnapshot, type RegistryState, type TokenPaging } from './types.js';
@@ -69,7 +69,7 @@ export class Registry implements BrokerAuthority {
     if (s?.format !== 'elf-registry/1') throw new Error(`unknown registry format ${JSON.stringify(s?.format)}`);
     for (const t of s.things) this.s.things.set(t.thingName, { ...t });
     for (const c of s.certificates) this.s.certificates.set(c.certificateId, { ...c });
-    for (const p of s.policies) this.s.policies.set(p.policyName, { ...p });
+    for (const p of s.policies) this.s.policies.set(p.policyName, withVersions(p));
     for (const [a, b] of s.policyTargets) this.s.policyTargets.add(a, b);
     for (const [a, b] of s.thingPrincipals) this.s.thingPrincipals.add(a, b);
   }
@@ -90,6 +90,13 @@ export class Registry implements BrokerAuthority {
     // the broker's view: a certificate stopped being usable, or its policies or things changed
     if (c.kind === 'certificate' && c.op !== 'created') this.certificateChanges.emit(c.id);
     else if (c.kind === 'attachment' && c.certificateId !== undefined) this.certificateChanges.emit(c.certificateId);
+    else if (c.kind === 'policy' && c.defaultVersionChanged) {
+      // another document is in force for every certificate the policy is attached to
+      for (const target of this.s.policyTargets.of(c.name)) {
+        const id = /:cert\/([0-9a-f]{64})$/.exec(target)?.[1];
+        if (id !== undefined) this.certificateChanges.emit(id);
+      }
+    }
   }
 
   // ---- things --------------------------------------------------------------------------------
@@ -138,6 +145,24 @@ export class Registry implements BrokerAuthority {
   }
   listPolicies(q: MarkerPaging = {}) {
     return this.policies.list(q);
+  }
+  createPolicyVersion(name: string, policyDocument: unknown, setAsDefault = false) {
+    return this.policies.createVersion(name, policyDocument, setAsDefault);
+  }
+  getPolicyVersion(name: string, versionId: string) {
+    return this.policies.getVersion(name, versionId);
+  }
+  listPolicyVersions(name: string) {
+    return this.policies.listVersions(name);
+  }
+  setDefaultPolicyVersion(name: string, versionId: string): void {
+    this.policies.setDefaultVersion(name, versionId);
+  }
+  deletePolicyVersion(name: string, versionId: string): void {
+    this.policies.deleteVersion(name, versionId);
+  }
+  listTargetsForPolicy(name: string, q: { marker?: string; pageSize?: number } = {}) {
+    return this.policies.targets(name, q);
   }
   attachPolicy(policyName: string, target: unknown): void {
     this.attachments.attachPolicy(policyName, target);

@@ -1,5 +1,6 @@
 import type { CertificateStatus } from '../authority.js';
 import type { RegistryChange } from './changes.js';
+import type { PolicyVersions } from './policy-versions.js';
 import type { Relation } from './relation.js';
 
 export interface RegistryThing {
@@ -28,7 +29,8 @@ export interface CertificateRecord {
   notAfter: number;
 }
 
-export interface PolicyRecord {
+/** A named policy; `policyDocument` is always its default version's document (policy-versions.ts). */
+export interface PolicyRecord extends PolicyVersions {
   policyName: string;
   policyArn: string;
   policyDocument: string;
@@ -37,12 +39,15 @@ export interface PolicyRecord {
   generationId: string;
 }
 
+/** A policy as registry.json keeps it; files written before policy versions have none (see policies.ts withVersions). */
+export type StoredPolicyRecord = Omit<PolicyRecord, keyof PolicyVersions> & Partial<PolicyVersions>;
+
 /** What registry.json holds. Lists, not objects, so that names like "123" keep their order. */
 export interface RegistrySnapshot {
   format: 'elf-registry/1';
   things: RegistryThing[];
   certificates: CertificateRecord[];
-  policies: PolicyRecord[];
+  policies: StoredPolicyRecord[];
   /** [policyName, target (certificate ARN)] */
   policyTargets: [string, string][];
   /** [thingName, principal (certificate ARN)] */
