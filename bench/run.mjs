@@ -91,7 +91,7 @@ const results = { started: started.toISOString(), commit, quick: opts.quick, opt
 try {
   const { createCertificateAuthority } = await import('../dist/local/ca.js');
   const ctx = { tmp, say, versions, elf, cleanups, cores: machine.cpus, authority: await createCertificateAuthority('elf bench CA') };
-  const needsMosquitto = opts.scenarios.some((s) => s <= 3 || s === 5);
+  const needsMosquitto = opts.scenarios.some((s) => s <= 3 || s === 5 || s === 8);
   if (needsMosquitto) {
     const { startMosquitto } = await import('./lib/mosquitto.mjs');
     ctx.broker = await startMosquitto({ authority: ctx.authority });
@@ -107,6 +107,7 @@ try {
     5: async () => (await import('./scenarios/s5-workers.mjs')).scenario5(ctx, opts),
     6: async () => (await import('./scenarios/s6-shards.mjs')).scenario6(ctx, opts),
     7: async () => (await import('./scenarios/s7-rules.mjs')).scenario7(ctx, opts),
+    8: async () => (await import('./scenarios/s8-traffic.mjs')).scenario8(ctx, opts),
   };
   for (const s of opts.scenarios) {
     const t0 = performance.now();

@@ -17,6 +17,8 @@ export const FULL = {
   s6Shards: 4,
   rulesLines: 200_000, // scenario 7
   rulesThings: 10,
+  s8Messages: 100_000, // scenario 8: messages per source over one connection
+  s8Things: 10_000, // scenario 8: things each with its own series state
 };
 
 export const QUICK = {
@@ -36,14 +38,17 @@ export const QUICK = {
   s6Shards: 4,
   rulesLines: 2_000,
   rulesThings: 2,
+  s8Messages: 1_000,
+  s8Things: 100,
 };
 
 export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS="...")
-  --scenario <list>    scenarios to run, e.g. 1,2 (default 1,2,3,4; 5-7 only when asked for)
+  --scenario <list>    scenarios to run, e.g. 1,2 (default 1,2,3,4; 5-8 only when asked for)
                          1 one connection as fast as it goes   2 fleet scale
                          3 peak RSS streaming a big file        4 provisioning create/clean
                          5 send --workers 1 vs 2 (mosquitto)    6 shard processes vs one, clean --run-id
                          7 the stand-in's rules engine (one SQL rule + file sink vs none)
+                         8 generated traffic: template vs file vs scenario, memory of series state
   --quick              tiny sizes (a smoke run in under a minute)
   --lines <n>          scenario 1: lines in the JSONL file (default 200000)
   --qos <list>         scenario 1: QoS levels (default 0,1)
@@ -60,6 +65,8 @@ export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS=
   --s6-shards <n>      scenario 6: shard processes (default 4)
   --rules-lines <n>    scenario 7: lines streamed (default 200000)
   --rules-things <n>   scenario 7: things streaming them (default 10)
+  --s8-messages <n>    scenario 8: messages per source over one connection (default 100000)
+  --s8-things <n>      scenario 8: things each with its own series state (default 10000)
   --out <file>         JSON results file (default bench/out/results-<time>.json)
   -h, --help           this text`;
 
@@ -99,7 +106,7 @@ export function parseArgs(argv) {
       case '--scenario':
       case '--scenarios': {
         const s = list(flag, value());
-        if (s.some((n) => n < 1 || n > 7)) throw new Error(`${flag}: scenarios are 1 to 7`);
+        if (s.some((n) => n < 1 || n > 8)) throw new Error(`${flag}: scenarios are 1 to 8`);
         o.scenarios = [...new Set(s)].sort();
         break;
       }
@@ -153,6 +160,12 @@ export function parseArgs(argv) {
         break;
       case '--rules-things':
         o.rulesThings = Math.round(positive(flag, value()));
+        break;
+      case '--s8-messages':
+        o.s8Messages = Math.round(positive(flag, value()));
+        break;
+      case '--s8-things':
+        o.s8Things = Math.round(positive(flag, value()));
         break;
       case '--out':
         o.out = value();

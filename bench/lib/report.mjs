@@ -73,6 +73,22 @@ export function sections(results) {
       scenario: s7,
     });
   }
+  const s8 = results.scenarios[8];
+  if (s8?.rows?.length) {
+    out.push({
+      title: `Scenario 8A — generated traffic over one connection: ${int(s8.messages)} messages per source, --interval 0, QoS 1, mosquitto`,
+      headers: ['source', 'delivered', 'msg/s (to subscriber)', 'own msg/s', 'msg per CPU-s', 'CPU s', 'peak RSS MB'],
+      rows: s8.rows.map((r) => [r.source, int(r.delivered), int(r.msgsPerSec), int(r.ownMsgsPerSec), int(r.cpuSeconds > 0 ? r.delivered / r.cpuSeconds : undefined), fixed(r.cpuSeconds, 2), int(r.peakRssMb)]),
+      notes: s8.notes?.slice(0, 1),
+      scenario: s8,
+    });
+    out.push({
+      title: `Scenario 8B — ${int(s8.things)} things each with its own traffic state (no broker)`,
+      headers: ['traffic', 'heap per thing B', 'heap MB', 'CPU-µs per payload', 'payload B', 'process peak RSS MB'],
+      rows: s8.memoryRows.map((r) => [r.kind, int(r.heapPerThingBytes), fixed(r.heapMb, 1), fixed(r.cpuUsPerPayload, 2), int(r.payloadBytes), int(r.peakRssMb)]),
+      notes: s8.notes?.slice(1),
+    });
+  }
   for (const [k, v] of Object.entries(results.scenarios)) if (v?.error) out.push({ title: `Scenario ${k} — failed`, headers: ['error'], rows: [[v.error]] });
   if (results.targets?.length) {
     out.push({ title: 'Targets (issue 7)', headers: ['target', 'measured', 'met'], rows: results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'pending' : t.met ? 'yes' : 'NO']) });

@@ -51,12 +51,18 @@ describe('bench flags', () => {
     expect(quick.s5Workers).toEqual([1, 2, 3]);
   });
 
+  it('scenario 8 (generated traffic) runs when asked for: 100,000 messages and 10,000 things, tiny with --quick', async () => {
+    expect(await parse(['--scenario', '8'])).toMatchObject({ scenarios: [8], s8Messages: 100_000, s8Things: 10_000 });
+    expect(await parse(['--quick', '--scenario', '8', '--s8-things', '50'])).toMatchObject({ s8Messages: 1_000, s8Things: 50 });
+  });
+
   it('--stand-in-fleet 0 turns the stand-in rows off', async () => {
     expect((await parse(['--stand-in-fleet', '0'])).standInFleet).toEqual([]);
   });
 
   it.each([
-    [['--scenario', '8'], /--scenario: scenarios are 1 to 7/],
+    [['--scenario', '9'], /--scenario: scenarios are 1 to 8/],
+    [['--s8-things', '0'], /--s8-things: expected a positive number/],
     [['--s5-workers', '0'], /--s5-workers: worker counts are 1 or more/],
     [['--s6-things', 'x'], /--s6-things: expected a positive number/],
     [['--qos', '2'], /--qos: QoS is 0 or 1/],
