@@ -68,6 +68,19 @@ export const MQTT5_MAX_SESSION_EXPIRY_SECONDS = DEFAULT_SESSION_EXPIRY_SECONDS;
 /** Message Expiry Interval: from 1 s to 604,800 s (7 days); values outside are raised or lowered. (mqtt.html#mqtt5-message-expiry) */
 export const MQTT5_MESSAGE_EXPIRY_SECONDS = { min: 1, max: 604_800 } as const;
 
+/** Maximum Packet Size: "the maximum packet size that AWS IoT Core accepts and sends. Cannot exceed 128 KB." (mqtt.html#mqtt5-properties) */
+export const MQTT5_MAXIMUM_PACKET_SIZE = 128 * 1024;
+
+/** Maximum QoS in CONNACK: 1 (AWS IoT Core does not support QoS 2). (mqtt.html#mqtt5-properties) */
+export const MQTT5_MAXIMUM_QOS = 1;
+
+/**
+ * Shared subscriptions `$share/{ShareName}/{TopicFilter}`, for MQTT 3.1.1 and 5: ShareName at most 128
+ * UTF-8 characters, without `/`, `+` or `#`; TopicFilter at most 256; the prefix's two slashes do not
+ * count toward the slash limit. (mqtt.html#mqtt5-shared-subscription)
+ */
+export const SHARED_SUBSCRIPTION = { prefix: '$share/', maxShareNameChars: 128, maxTopicFilterChars: 256 } as const;
+
 // ---------------------------------------------------------------------------------------------
 // Ports: https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html
 // ---------------------------------------------------------------------------------------------

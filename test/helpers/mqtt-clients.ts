@@ -178,5 +178,5 @@ export function mosquitto(bin: 'mosquitto_pub' | 'mosquitto_sub', args: string[]
         `${bin} ${ready}`,
       )
     : Promise.resolve();
-  return { child, done, ready: isReady, kill: () => (child.exitCode === null ? child.kill('SIGKILL') : undefined) };
+  return { child, done, ready: isReady, stdout: () => stdout, kill: () => (child.exitCode === null ? child.kill('SIGKILL') : undefined) };
 }

@@ -3,6 +3,7 @@ import type { BrokerAuthority } from '../authority.js';
 import { evaluate, iotArn, parsePolicy, type PolicyDocument } from '../policy.js';
 import { checkClientId, checkPayload, checkTopicFilter, checkTopicName, isBasicIngestFilter, isServiceOnlyTopic, MQTT_LIMITS, topicMatches } from '../topics.js';
 import type { Session } from './sessions.js';
+import { checkSharedFilter, parseShared } from './shared.js';
 
 /**
  * The broker's decisions, AWS IoT Core's way: iot:Connect on client/<clientId>, iot:Publish on
@@ -14,7 +15,15 @@ import type { Session } from './sessions.js';
  */
 
 /** Why something is refused, in the terms MQTT 5 reason codes distinguish. */
-export type DenialKind = 'not-authorized' | 'bad-client-id' | 'topic-name-invalid' | 'topic-filter-invalid' | 'payload-too-large' | 'qos-not-supported' | 'quota-exceeded';
+export type DenialKind =
+  | 'not-authorized'
+  | 'bad-client-id'
+  | 'topic-name-invalid'
+  | 'topic-filter-invalid'
+  | 'payload-too-large'
+  | 'qos-not-supported'
+  | 'quota-exceeded'
+  | 'subscription-id-not-supported';
 
 export interface Denial {
   kind: DenialKind;
@@ -66,11 +75,16 @@ export class Authorizer {
     return undefined;
   }
 
-  /** May this session subscribe to `filter`, given the filters it already holds? */
+  /**
+   * May this session subscribe to `filter`, given the filters it already holds? A shared subscription
+   * `$share/{ShareName}/{TopicFilter}` needs iot:Subscribe on the whole filter
+   * (topicfilter/$share/{ShareName}/{TopicFilter}) and iot:Receive on each topic it delivers.
+   */
   subscribe(s: Session, filter: string, held: readonly string[]): Denial | undefined {
-    const check = checkTopicFilter(filter);
+    const shared = parseShared(filter);
+    const check = shared ? checkSharedFilter(shared) : checkTopicFilter(filter);
     if (!check.ok) return deny('topic-filter-invalid', check.reason);
-    if (isBasicIngestFilter(filter)) return deny('not-authorized', `${filter}: Basic Ingest topics ($aws/rules/…) cannot be subscribed to`);
+    if (isBasicIngestFilter(shared?.filter ?? filter)) return deny('not-authorized', `${filter}: Basic Ingest topics ($aws/rules/…) cannot be subscribed to`);
     if (!held.includes(filter) && held.length >= MQTT_LIMITS.maxSubscriptionsPerConnection) {
       return deny('quota-exceeded', `more than ${MQTT_LIMITS.maxSubscriptionsPerConnection} subscriptions on one connection`);
     }
@@ -84,7 +98,7 @@ export class Authorizer {
    */
   receive(s: Session, topic: string, held: readonly string[]): boolean {
     if (s.revoked || topic.startsWith('$SYS')) return false;
-    if (!held.some((f) => topicMatches(f, topic))) return false;
+    if (!held.some((f) => topicMatches(parseShared(f)?.filter ?? f, topic))) return false;
     return this.allowed(s, 'iot:Receive', this.arn('topic', topic));
   }
 

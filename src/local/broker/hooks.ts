@@ -2,10 +2,12 @@ import type { EventEmitter } from 'node:events';
 import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from '../../log.js';
 import type { BrokerAuthority } from '../authority.js';
-import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS, topicMatches } from '../topics.js';
+import { clampKeepAlive, MQTT5_LIMITS, MQTT_LIMITS } from '../topics.js';
 import type { Authorizer, Denial } from './authorize.js';
 import { answeredInPuback, answeredInSuback, connackReturnCode, disconnectCode } from './reasons.js';
 import type { BrokerEvents } from './events.js';
+import { exceedsMaximumPacketSize } from './packet-size.js';
+import { parseShared, toBrokerFilter, toPublicFilter } from './shared.js';
 import { noteDisconnect, type Session, type Sessions } from './sessions.js';
 
 /**
@@ -15,29 +17,34 @@ import { noteDisconnect, type Session, type Sessions } from './sessions.js';
  * - MQTT 5: a refused CONNECT gets a CONNACK with its reason code, a refused PUBLISH or SUBSCRIBE what
  *   reasons.ts says (PUBACK / SUBACK 0x87, or a DISCONNECT with the reason);
  * - both: a refused Receive drops the message silently; QoS 2 subscriptions are granted QoS 1;
- *   keep-alive is held to 30–1200 s.
+ *   keep-alive is held to 30–1200 s; `$share/` filters are shared subscriptions (shared.ts).
  */
 
 /** The error aedes is handed for a refusal: expected, logged at info where it happens, not again. */
 export class Refusal extends Error {}
 
-/** The topic filters a client holds (aedes keeps them on the client). */
+/** The topic filters a client holds, as it wrote them (aedes keeps them on the client; shared.ts renames `$share/`). */
 export function heldFilters(client: Client): string[] {
-  return Object.keys((client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {});
+  return Object.keys((client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions ?? {}).map(toPublicFilter);
 }
 
 /**
  * Watch each packet as it is parsed, before aedes reads it: AWS grants at most QoS 1, and aedes
  * 2.0.0-beta.1 puts in the SUBACK the QoS a SUBSCRIBE asked for even when authorizeSubscribe grants
- * less (it then delivers at the lower one), so requests for QoS 2 are lowered here; and a DISCONNECT
- * from the client is noted as the reason its connection ends.
+ * less (it then delivers at the lower one), so requests for QoS 2 are lowered here; `$share/` filters
+ * are renamed for aedes (shared.ts); and a DISCONNECT from the client is noted as the reason its
+ * connection ends.
  */
 export function watchPackets(client: Client, session: Session): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser;
-  parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: { qos: number }[] }) => {
+  parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: { topic: string; qos: number }[]; unsubscriptions?: string[] }) => {
     if (packet.cmd === 'disconnect') noteDisconnect(session, 'CLIENT_INITIATED_DISCONNECT');
+    if (packet.cmd === 'unsubscribe' && packet.unsubscriptions) packet.unsubscriptions = packet.unsubscriptions.map(toBrokerFilter);
     if (packet.cmd !== 'subscribe') return;
-    for (const sub of packet.subscriptions ?? []) if (sub.qos > 1) sub.qos = 1;
+    for (const sub of packet.subscriptions ?? []) {
+      if (sub.qos > 1) sub.qos = 1;
+      sub.topic = toBrokerFilter(sub.topic);
+    }
   });
 }
 
@@ -56,6 +63,8 @@ export interface HookDeps {
   authorizer: Authorizer;
   events: BrokerEvents;
   log: Logger;
+  /** a `$share/` subscription was granted: the client joins its group (shared.ts) */
+  joinShared(client: Client, publicFilter: string, qos: number): void;
 }
 
 /** aedes's options and hooks: AWS's limits, and every CONNECT, PUBLISH, SUBSCRIBE and delivery decided by the policy engine. */
@@ -135,7 +144,7 @@ function connectHooks({ authority, sessions, authorizer, events, log }: HookDeps
 }
 
 /** PUBLISH, SUBSCRIBE and each delivery, decided by the connection's policies (AWS's semantics). */
-function authorizeHooks({ sessions, authorizer, events, log }: HookDeps): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+function authorizeHooks({ sessions, authorizer, events, log, joinShared }: HookDeps): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
   return {
     authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
       const s = sessions.of(client);
@@ -156,18 +165,22 @@ function authorizeHooks({ sessions, authorizer, events, log }: HookDeps): Pick<A
     authorizeSubscribe(client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void) {
       const s = sessions.of(client);
       if (!s) return done(new Refusal('no session'));
-      const denied = authorizer.subscribe(s, sub.topic, heldFilters(client));
+      const filter = toPublicFilter(sub.topic);
+      const denied = subscriptionIdDenial(sub) ?? authorizer.subscribe(s, filter, heldFilters(client));
       if (denied) {
         events.emit('denied', { action: 'subscribe', clientId: client.id });
         const v5InAck = isV5(client) && answeredInSuback(denied.kind);
-        log.info({ clientId: client.id, filter: sub.topic.slice(0, 300) }, `subscribe refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
+        log.info({ clientId: client.id, filter: filter.slice(0, 300) }, `subscribe refused${v5InAck ? '' : ', closing the connection'}: ${denied.reason}`);
         // MQTT 5: a null subscription is answered with SUBACK 0x87 for that filter
         if (v5InAck) return done(null, null);
         endFor(client, s, denied);
-        return done(new Refusal(denied.reason));
+        // MQTT 5: the DISCONNECT closes the connection once written; an error here would destroy the socket before it is sent
+        return isV5(client) ? done(null, null) : done(new Refusal(denied.reason));
       }
       // AWS supports QoS 0 and 1; grant at most 1 (MQTT 3.1.1 §3.9.3 and MQTT 5 §3.9.3 let the server grant less)
-      done(null, sub.qos > 1 ? { ...sub, qos: 1 } : sub);
+      const granted = sub.qos > 1 ? { ...sub, qos: 1 as const } : sub;
+      if (parseShared(filter)) joinShared(client, filter, granted.qos);
+      done(null, granted);
     },
 
     authorizeForward(client: Client, packet: AedesPublishPacket) {
@@ -176,36 +189,26 @@ function authorizeHooks({ sessions, authorizer, events, log }: HookDeps): Pick<A
         events.emit('denied', { action: 'receive', clientId: client.id });
         return null;
       }
+      // MQTT 5 §3.1.2.11.4: a packet larger than the client's Maximum Packet Size is discarded, not sent
+      if (isV5(client) && exceedsMaximumPacketSize(packet, (client as { maximumPacketSize?: number }).maximumPacketSize)) {
+        log.debug({ clientId: client.id, topic: packet.topic.slice(0, 300) }, "not delivered: larger than the client's Maximum Packet Size");
+        return null;
+      }
       events.emit('deliver', { topic: packet.topic, bytes: packet.payload.length, clientId: client.id });
-      if (isV5(client)) labelWithSubscriptions(client, packet);
       return packet;
     },
   };
 }
 
 /**
- * MQTT 5 §3.3.4: one copy of a message sent for several matching subscriptions carries the
- * Subscription Identifier of each. aedes sends one copy with the identifier of whichever of the
- * client's subscriptions it routed first (by MQTT's rule: for `elf`, possibly `elf/#`), so the
- * identifiers are put here: those of the filters that match the topic as AWS matches it.
- * `packet` is aedes's copy for this client; its properties object is shared, so it is replaced, not changed.
+ * AWS IoT Core does not support Subscription Identifiers: its CONNACK says so (connack.ts), and a
+ * SUBSCRIBE carrying one is answered with DISCONNECT 0xA1
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt5-reason-codes). aedes puts the
+ * SUBSCRIBE's identifier on each of its subscriptions before asking.
  */
-function labelWithSubscriptions(client: Client, packet: AedesPublishPacket): void {
-  const props = (packet as { properties?: Record<string, unknown> }).properties;
-  if (props?.subscriptionIdentifier === undefined) return;
-  const subs = (client as unknown as { subscriptions?: Record<string, { si?: number }> }).subscriptions ?? {};
-  const ids = Object.entries(subs)
-    .filter(([filter, sub]) => sub.si !== undefined && topicMatches(unshared(filter), packet.topic))
-    .map(([, sub]) => sub.si as number);
-  const { subscriptionIdentifier: _, ...rest } = props;
-  (packet as { properties?: Record<string, unknown> }).properties = ids.length === 0 ? rest : { ...rest, subscriptionIdentifier: ids.length === 1 ? ids[0] : ids };
-}
-
-/** MQTT 5 §4.8.2: `$share/<group>/<filter>` matches what `<filter>` matches. */
-function unshared(filter: string): string {
-  if (!filter.startsWith('$share/')) return filter;
-  const rest = filter.indexOf('/', '$share/'.length);
-  return rest < 0 ? filter : filter.slice(rest + 1);
+function subscriptionIdDenial(sub: Subscription): Denial | undefined {
+  if ((sub as { subscriptionIdentifier?: number }).subscriptionIdentifier === undefined) return undefined;
+  return { kind: 'subscription-id-not-supported', reason: 'Subscription Identifiers are not supported' };
 }
 
 /** AWS raises a Message Expiry Interval below 1 s to 1 s and lowers one above 7 days to 7 days. */

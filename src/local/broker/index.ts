@@ -4,12 +4,14 @@ import type { BrokerAuthority } from '../authority.js';
 import { ShadowService } from '../shadow.js';
 import { Authorizer } from './authorize.js';
 import { BrokerEvents, type BrokerClient } from './events.js';
+import { announceAwsCapabilities } from './connack.js';
 import { aedesHooks, Refusal, watchPackets } from './hooks.js';
 import { startLifecycleEvents } from './lifecycle.js';
 import { startListeners, type Listeners } from './listeners.js';
 import { brokerPersistence } from './persistence.js';
 import { noteDisconnect, Sessions } from './sessions.js';
 import { shadowListener } from './shadow-topics.js';
+import { SharedSubscriptions, toPublicFilter } from './shared.js';
 
 /**
  * The stand-in's MQTT broker: aedes (MQTT 3.1.1 and 5) behind TLS listeners that require a client
@@ -18,7 +20,9 @@ import { shadowListener } from './shadow-topics.js';
  * - listeners.ts: the TLS servers (mTLS, ALPN, 127.0.0.1 and ::1);
  * - sessions.ts: which certificate is on which connection; closing or re-checking them when the registry changes;
  * - authorize.ts: the connect / publish / subscribe / receive decisions (policies and AWS's limits);
- * - hooks.ts: aedes's hooks, answering each packet the way AWS does (reasons.ts: MQTT 5 reason codes);
+ * - hooks.ts: aedes's hooks, answering each packet the way AWS does (reasons.ts: MQTT 5 reason codes;
+ *   connack.ts: the capabilities an MQTT 5 CONNACK announces; packet-size.ts: the client's Maximum Packet Size);
+ * - shared.ts: shared subscriptions ($share/{ShareName}/{TopicFilter}), one member of a group per message;
  * - persistence.ts: aedes's in-memory sessions, queueing a message once per client;
  * - events.ts: the seams where the rest of the stand-in sees accepted publishes and client lifecycle;
  * - shadow-topics.ts: device shadows, as one listener of accepted publishes;
@@ -71,8 +75,11 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
   const sessions = new Sessions(authority, log);
   const authorizer = new Authorizer(authority, log);
   const events = new BrokerEvents(log);
-  const broker = new Aedes({ ...aedesHooks({ authority, sessions, authorizer, events, log }), persistence: brokerPersistence() });
+  // called only once the broker runs, after `shared` below exists
+  const joinShared = (client: Client, filter: string, qos: number) => shared.join(client, filter, qos);
+  const broker = new Aedes({ ...aedesHooks({ authority, sessions, authorizer, events, log, joinShared }), persistence: brokerPersistence() });
   await broker.listen();
+  const shared = startShared(broker, sessions, authorizer, log);
 
   const publish = (msg: ServiceMessage): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -95,7 +102,9 @@ export async function startBroker(opts: StartBrokerOptions): Promise<RunningBrok
       log,
       onSecureConnection: (socket) => {
         const session = sessions.accept(socket);
-        if (session) watchPackets(broker.handle(socket), session);
+        if (!session) return;
+        announceAwsCapabilities(socket);
+        watchPackets(broker.handle(socket), session);
       },
     });
   } catch (e) {
@@ -142,6 +151,23 @@ function followTrust(authority: BrokerAuthority, listeners: Listeners, log: Logg
   return authority.onTrustChange(apply);
 }
 
+/** Shared subscriptions: a member may receive what its session's iot:Receive allows; it leaves at UNSUBSCRIBE or disconnect. */
+function startShared(broker: Aedes, sessions: Sessions, authorizer: Authorizer, log: Logger): SharedSubscriptions {
+  const shared = new SharedSubscriptions({
+    broker,
+    mayReceive: (client, filter, topic) => {
+      const s = sessions.of(client);
+      return s !== undefined && authorizer.receive(s, topic, [filter]);
+    },
+    log,
+  });
+  broker.on('clientDisconnect', (client: Client) => shared.leave(client));
+  broker.on('unsubscribe', (filters: string[], client: Client) => {
+    for (const f of filters) shared.leave(client, toPublicFilter(f));
+  });
+  return shared;
+}
+
 /** Turn aedes's events into the broker's seams (and its logs). */
 function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log: Logger): void {
   const who = (client: Client | null): BrokerClient | undefined => {
@@ -169,14 +195,14 @@ function wireEvents(broker: Aedes, sessions: Sessions, events: BrokerEvents, log
   broker.on('subscribe', (subs: Subscription[], client: Client) => {
     const c = who(client);
     // aedes reports refused filters too, with a failure code (0x80 and above) as their QoS
-    const granted = subs.filter((s) => s.qos < 0x80).map((s) => s.topic);
+    const granted = subs.filter((s) => s.qos < 0x80).map((s) => toPublicFilter(s.topic));
     if (c && granted.length > 0) events.emit('subscribe', { client: c, filters: granted });
   });
   broker.on('unsubscribe', (filters: string[], client: Client) => {
     // aedes drops a closing client's subscriptions through the same path: that is no UNSUBSCRIBE
     if (client.closed) return;
     const c = who(client);
-    if (c) events.emit('unsubscribe', { client: c, filters });
+    if (c) events.emit('unsubscribe', { client: c, filters: filters.map(toPublicFilter) });
   });
   broker.on('clientError', (client: Client, err: Error) => {
     if (!(err instanceof Refusal)) log.debug({ clientId: client.id, err: err.message }, 'client error');

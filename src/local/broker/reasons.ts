@@ -16,6 +16,7 @@ export const REASON_CODES = {
   packetTooLarge: 0x95,
   quotaExceeded: 0x97,
   qosNotSupported: 0x9b,
+  subscriptionIdentifiersNotSupported: 0xa1,
 } as const;
 
 const DISCONNECT_CODE: Record<DenialKind, number> = {
@@ -26,6 +27,7 @@ const DISCONNECT_CODE: Record<DenialKind, number> = {
   'payload-too-large': REASON_CODES.packetTooLarge,
   'qos-not-supported': REASON_CODES.qosNotSupported,
   'quota-exceeded': REASON_CODES.quotaExceeded,
+  'subscription-id-not-supported': REASON_CODES.subscriptionIdentifiersNotSupported,
 };
 
 /** The DISCONNECT reason code for a refusal that ends an MQTT 5 connection. */
