@@ -6,11 +6,14 @@ import {
   DisableTopicRuleCommand,
   EnableTopicRuleCommand,
   GetTopicRuleCommand,
+  ListTagsForResourceCommand,
   ListTopicRulesCommand,
   type IoTClient,
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
+import { makeDirectory } from '../dirs.js';
 import { ElfError } from '../errors.js';
+import { RUN_ATTRIBUTE } from '../fleet/shard.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
@@ -130,8 +133,15 @@ async function saveRecord(stateDir: string, rules: string[]): Promise<void> {
 
 // ---- the calls ------------------------------------------------------------------------------------
 
-export async function createRule(client: IoTClient, stateDir: string, name: string, payload: TopicRulePayload): Promise<void> {
-  await client.send(new CreateTopicRuleCommand({ ruleName: name, topicRulePayload: payload }));
+/**
+ * Creates the rule and records it in the state dir. With the fleet's run id the rule is tagged
+ * `elf_run=<id>` (as the run's things carry that attribute), so `elf clean --run-id` finds it.
+ */
+export async function createRule(client: IoTClient, stateDir: string, name: string, payload: TopicRulePayload, runId?: string): Promise<void> {
+  const tags = runId !== undefined ? new URLSearchParams({ [RUN_ATTRIBUTE]: runId }).toString() : undefined;
+  // the record's directory exists before the rule does, so a rule elf made is never left unrecorded
+  await makeDirectory(stateDir);
+  await client.send(new CreateTopicRuleCommand({ ruleName: name, topicRulePayload: payload, ...(tags ? { tags } : {}) }));
   const rules = await recordedRules(stateDir);
   if (!rules.includes(name)) await saveRecord(stateDir, [...rules, name]);
 }
@@ -175,5 +185,49 @@ export async function cleanRules(client: IoTClient, stateDir: string): Promise<{
     }
   }
   await saveRecord(stateDir, failed.map((f) => f.split(':')[0]!));
+  return { deleted, failed };
+}
+
+/** The rules tagged elf_run=<runId>, found with ListTopicRules and each rule's ListTagsForResource. */
+async function rulesOfRun(client: IoTClient, runId: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const r of await listRules(client)) {
+    if (!r.ruleArn || !r.ruleName) continue;
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListTagsForResourceCommand({ resourceArn: r.ruleArn, nextToken: token }));
+      if ((page.tags ?? []).some((t) => t.Key === RUN_ATTRIBUTE && t.Value === runId)) names.push(r.ruleName);
+      token = page.nextToken;
+    } while (token);
+  }
+  return names;
+}
+
+/**
+ * `elf clean --run-id`: delete the rules of the run (tagged elf_run=<id> by `elf rule create`); rules
+ * without that tag are never touched. A rule already gone counts as deleted. Without the permission
+ * to list rules or their tags (iot:ListTopicRules, iot:ListTagsForResource) nothing is deleted and
+ * `denied` says why.
+ */
+export async function cleanRunRules(client: IoTClient, runId: string): Promise<{ deleted: string[]; failed: string[]; denied?: string }> {
+  const deleted: string[] = [];
+  const failed: string[] = [];
+  let names: string[];
+  try {
+    names = await rulesOfRun(client, runId);
+  } catch (e) {
+    // an identity without the rule permissions still cleans the run's things
+    if ((e as Error).name === 'AccessDeniedException') return { deleted, failed, denied: (e as Error).message.split('\n')[0]! };
+    throw e;
+  }
+  for (const name of names) {
+    try {
+      await client.send(new DeleteTopicRuleCommand({ ruleName: name }));
+      deleted.push(name);
+    } catch (e) {
+      if ((e as Error).name === 'UnauthorizedException') deleted.push(name);
+      else failed.push(`${name}: ${(e as Error).message}`);
+    }
+  }
   return { deleted, failed };
 }

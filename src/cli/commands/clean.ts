@@ -28,6 +28,15 @@ async function cleanRecordedRules(ctx: CommandContext): Promise<void> {
   if (r.failed.length > 0) throw new ElfError(`${r.failed.length} topic rules could not be removed (first: ${r.failed[0]}); run \`elf clean\` again`, 'ELF_PARTIAL', r.deleted > 0 ? EXIT.partial : EXIT.failed);
 }
 
+/** `--run-id`: the run's topic rules (tagged elf_run=<id> by `elf rule create`) go first; untagged rules are never touched. */
+async function cleanRunRulesOf(ctx: CommandContext, runId: string): Promise<void> {
+  const { cleanRunRules } = await import('../../provision/rules.js');
+  const r = await withClient(ctx, (client) => cleanRunRules(client, runId));
+  if (r.denied !== undefined) ctx.log.warn(`the run's topic rules, if any, are left: ${r.denied}`);
+  if (r.deleted.length > 0) process.stdout.write(`removed ${r.deleted.length} topic rules of run ${runId}: ${r.deleted.join(', ')}\n`);
+  if (r.failed.length > 0) throw new ElfError(`${r.failed.length} topic rules of run ${runId} could not be removed (first: ${r.failed[0]}); run \`elf clean --run-id ${runId}\` again`, 'ELF_PARTIAL', EXIT.partial);
+}
+
 export function cleanCommand(): Command {
   const cmd = new Command('clean')
     .description('remove every recorded thing, certificate and policy from the control plane, then the local files')
@@ -52,6 +61,7 @@ export function cleanCommand(): Command {
       const shard = shardOf(opts, ctx.env);
       if (opts.runId !== undefined) {
         if (opts.onlyLocal || opts.force) throw new UsageError('--run-id removes things from the control plane: it does not go with --only-local');
+        await cleanRunRulesOf(ctx, opts.runId);
         const { runCleanRun } = await import('../../provision/clean-run.js');
         const display = provisionDisplay(process.stderr, 'cleaning', log);
         const result = await runCleanRun({ runId: opts.runId, ...(shard ? { shard } : {}), concurrency: opts.concurrency, target: ctx.target, pacing: opts.pacing }, { log, signal: ac.signal, ...displayIo(display) });

@@ -66,7 +66,9 @@ export function ruleCommand(): Command {
                 ? rules.withRoleArn(file, opts.roleArn)
                 : file
               : rules.payloadFromFlags({ sql: opts.sql!, actions: opts.action, errorAction: opts.errorAction, roleArn: opts.roleArn ?? (local ? rules.LOCAL_ROLE_ARN : undefined), description: opts.description, disabled: opts.disabled });
-          await rules.createRule(client, ctx.stateDir, name, payload);
+          // the fleet's run id tags the rule for `elf clean --run-id`; no fleet (or a damaged one): no tag
+          const runId = (await ctx.fleet().catch(() => undefined))?.state?.runId;
+          await rules.createRule(client, ctx.stateDir, name, payload, runId);
         });
         process.stdout.write(`created rule ${name}\n`);
       }),

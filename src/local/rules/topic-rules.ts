@@ -160,6 +160,18 @@ export class TopicRules {
     };
   }
 
+  /**
+   * ListTagsForResource of a rule's ARN: the tags CreateTopicRule was given (`x-amz-tagging`), all on
+   * one page (AWS allows 50 per resource).
+   * https://docs.aws.amazon.com/iot/latest/apireference/API_ListTagsForResource.html
+   */
+  tagsOf(resourceArn: string) {
+    const name = /^arn:aws:iot:[^:]+:\d{12}:rule\/(.+)$/.exec(resourceArn)?.[1];
+    const r = name === undefined ? undefined : this.rules.get(name);
+    if (!r || r.record.ruleArn !== resourceArn) throw new ApiError('ResourceNotFoundException', `${resourceArn} not found`);
+    return { tags: Object.entries(r.record.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) };
+  }
+
   /** The enabled rules, for the executor. */
   enabled(): LiveRule[] {
     return [...this.rules.values()].filter((r) => !r.record.payload.ruleDisabled);
