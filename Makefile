@@ -67,7 +67,7 @@ test-browser: dist ## only the browser tests (headless Debian chromium; screensh
 	npx vitest run $(wildcard test/e2e/*.browser.test.ts)
 
 screenshots: dist ## renew the README's console pictures (docs/images) from the browser test
-	ELF_README_IMAGES=1 npx vitest run test/e2e/console.browser.test.ts
+	ELF_README_IMAGES=1 npx vitest run test/e2e/console.browser.test.ts test/e2e/console-rules.browser.test.ts
 
 bench: dist ## benchmarks beside peer tools, e.g. ARGS="--scenario 1,2 --quick" (see BENCHMARKS.md)
 	node bench/run.mjs $(ARGS)

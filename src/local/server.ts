@@ -17,7 +17,7 @@ import { CoalescingWriter } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
 import { TokenBuckets } from './throttle.js';
 import { attachTraffic, Traffic } from './traffic.js';
-import type { ExecutorStats } from './rules/executor.js';
+import type { ExecutorStats, RuleCounters } from './rules/executor.js';
 import { startConsole, type Console, type ConsoleDeps } from './console/index.js';
 
 /**
@@ -66,6 +66,8 @@ export interface StandIn {
   traffic: Traffic;
   /** the topic rules' executions so far */
   ruleStats(): ExecutorStats | undefined;
+  /** each rule's figures so far, by rule name */
+  ruleCounters(): Record<string, RuleCounters>;
   /** the console's URL (its own port when asked for one, else the control plane's /console) */
   consoleUrl: string;
   close(): Promise<void>;
@@ -316,6 +318,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       ca,
       traffic,
       ruleStats: () => rules.stats(),
+      ruleCounters: () => rules.ruleCounters(),
       consoleUrl: shown.url,
       close() {
         closing ??= teardown.run().catch((e: unknown) => {

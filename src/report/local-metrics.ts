@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ExecutorStats } from '../local/rules/executor.js';
+import type { ExecutorStats, RuleCounters } from '../local/rules/executor.js';
 import type { ConnectionTotals, Denials, Flow } from '../local/traffic.js';
 import type { StandIn } from '../local/server.js';
 import type { ScrapedRegistry } from './metrics-server.js';
@@ -23,6 +23,9 @@ export const LOCAL_METRICS = {
   ruleActions: 'elf_local_rule_actions_total',
   ruleActionFailures: 'elf_local_rule_action_failures_total',
   ruleDropped: 'elf_local_rule_dropped_total',
+  perRuleMatched: 'elf_local_rule_matched_total',
+  perRuleFailed: 'elf_local_rule_sql_failures_total',
+  perRuleActionErrors: 'elf_local_rule_action_errors_total',
 } as const;
 
 export interface LocalFigures {
@@ -31,6 +34,8 @@ export interface LocalFigures {
   roots: Array<{ root: string } & Flow>;
   denials: Denials;
   rules: ExecutorStats | undefined;
+  /** each rule's figures, by rule name (a label per rule: there are as many series as rules) */
+  ruleCounters: Record<string, RuleCounters>;
 }
 
 /** Pure: messages by root, the busiest MAX_ROOT_LABELS roots by name and the rest as one. */
@@ -72,6 +77,10 @@ export function localMetricsRegistry(read: () => LocalFigures): ScrapedRegistry 
   total(LOCAL_METRICS.ruleActions, 'rule executions whose SQL selected a row and ran its actions', (f) => f.rules?.fired ?? 0);
   total(LOCAL_METRICS.ruleActionFailures, 'rule actions that failed', (f) => f.rules?.failedActions ?? 0);
   total(LOCAL_METRICS.ruleDropped, 'messages a rule matched but dropped because its queue was full', (f) => f.rules?.dropped ?? 0);
+  const perRule = (pick: (c: RuleCounters) => number) => (f: LocalFigures) => Object.fromEntries(Object.entries(f.ruleCounters).map(([rule, c]) => [rule, pick(c)]));
+  byLabel(LOCAL_METRICS.perRuleMatched, 'messages whose topic a rule matched, by rule', 'rule', perRule((c) => c.matched));
+  byLabel(LOCAL_METRICS.perRuleFailed, 'messages whose rule SQL failed to evaluate, by rule', 'rule', perRule((c) => c.failed));
+  byLabel(LOCAL_METRICS.perRuleActionErrors, 'rule actions that failed, by rule', 'rule', perRule((c) => c.actionErrors));
   return {
     registry,
     beforeScrape: () => {
@@ -81,7 +90,7 @@ export function localMetricsRegistry(read: () => LocalFigures): ScrapedRegistry 
 }
 
 /** The figures of a running stand-in. */
-export function localFigures(standIn: Pick<StandIn, 'traffic' | 'ruleStats'>): LocalFigures {
+export function localFigures(standIn: Pick<StandIn, 'traffic' | 'ruleStats' | 'ruleCounters'>): LocalFigures {
   const t = standIn.traffic;
-  return { connections: t.connections(), roots: t.roots(), denials: t.denials(), rules: standIn.ruleStats() };
+  return { connections: t.connections(), roots: t.roots(), denials: t.denials(), rules: standIn.ruleStats(), ruleCounters: standIn.ruleCounters() };
 }

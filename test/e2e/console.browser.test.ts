@@ -93,7 +93,6 @@ describe('the console', () => {
     expect(rule.exitCode, rule.stderr).toBe(0);
     await page.goto(`${s.endpointUrl}/console#/rules`);
     await page.getByText("SELECT location_name, Volume FROM 'elf' WHERE Volume > 50").waitFor();
-    await b.screenshot(page, 'console-rules');
 
     expect(b.errors).toEqual([]);
   });

@@ -41,5 +41,22 @@ describe('the console view', () => {
     expect(v.things[1]!.connection).toBeUndefined();
     expect(v.clients.map((c) => c.clientId)).toEqual(['elf-console']);
     expect(v.rules).toEqual([{ ruleName: 'r', sql: "SELECT * FROM 'elf'", enabled: false, actions: ['s3'], createdAt: 7 }]);
+    expect(v.sinks).toEqual([]);
+  });
+
+  it("gives each rule its own counts, and the sinks' last rows", () => {
+    const counters = { matched: 5, fired: 4, failed: 1, actionErrors: 2, dropped: 0 };
+    const sinks = [{ kind: 's3' as const, name: 'b', delivered: 9, rows: [{ ruleName: 'r', time: 1, text: '{}', bytes: 2 }] }];
+    const v = buildView({
+      registry,
+      shadows: [],
+      clients: [],
+      traffic: { in: { messages: 0, bytes: 0 }, out: { messages: 0, bytes: 0 } },
+      rules: { format: 'elf-topic-rules/1', rules: [{ ruleName: 'r', ruleArn: arn('rule/r'), createdAt: 7, payload: { sql: "SELECT * FROM 'elf'", actions: [{ s3: {} }] } }] },
+      ruleCounters: { r: counters, gone: { ...counters, matched: 1 } },
+      sinks,
+    });
+    expect(v.rules.map((r) => [r.ruleName, r.counters])).toEqual([['r', counters]]);
+    expect(v.sinks).toEqual(sinks);
   });
 });

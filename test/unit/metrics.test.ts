@@ -81,7 +81,8 @@ describe('the stand-in metrics', () => {
     events.emit('denied', { action: 'publish', clientId: 'c' });
     events.emit('denied', { action: 'receive', clientId: 'd' });
     const rules = { matched: 4, fired: 3, dropped: 0, failedActions: 1, queued: 0 };
-    const s = await exposition(localMetricsRegistry(() => localFigures({ traffic, ruleStats: () => rules })));
+    const perRule = { busy: { matched: 4, fired: 3, failed: 1, actionErrors: 1, dropped: 0 }, idle: { matched: 0, fired: 0, failed: 0, actionErrors: 0, dropped: 0 } };
+    const s = await exposition(localMetricsRegistry(() => localFigures({ traffic, ruleStats: () => rules, ruleCounters: () => perRule })));
     expect(sampleValue(s, LOCAL_METRICS.messagesIn, { topic_root: 'elf' })).toBe(3);
     expect(sampleValue(s, LOCAL_METRICS.messagesIn, { topic_root: 'elfish' })).toBe(1);
     expect(sampleValue(s, LOCAL_METRICS.messagesOut, { topic_root: 'elf' })).toBe(1);
@@ -92,6 +93,10 @@ describe('the stand-in metrics', () => {
     expect(sampleValue(s, LOCAL_METRICS.disconnects)).toBe(1);
     expect(sampleValue(s, LOCAL_METRICS.ruleMatches)).toBe(4);
     expect(sampleValue(s, LOCAL_METRICS.ruleActionFailures)).toBe(1);
+    expect(sampleValue(s, LOCAL_METRICS.perRuleMatched, { rule: 'busy' })).toBe(4);
+    expect(sampleValue(s, LOCAL_METRICS.perRuleMatched, { rule: 'idle' })).toBe(0);
+    expect(sampleValue(s, LOCAL_METRICS.perRuleFailed, { rule: 'busy' })).toBe(1);
+    expect(sampleValue(s, LOCAL_METRICS.perRuleActionErrors, { rule: 'busy' })).toBe(1);
     off();
   });
 
@@ -113,7 +118,7 @@ describe('the Grafana dashboard (deploy/grafana/elf-dashboard.json)', () => {
     const exposed = new Set<string>();
     const send = await exposition(sendMetricsRegistry(() => fleet({}, [1])));
     const zero = { messages: 1, bytes: 1 };
-    const figures = { connections: { connected: 0, connects: 0, disconnects: 0 }, roots: [{ root: 'elf', in: zero, out: zero }], denials: { connect: 1, publish: 0, subscribe: 0, receive: 0 }, rules: undefined };
+    const figures = { connections: { connected: 0, connects: 0, disconnects: 0 }, roots: [{ root: 'elf', in: zero, out: zero }], denials: { connect: 1, publish: 0, subscribe: 0, receive: 0 }, rules: undefined, ruleCounters: { r: { matched: 1, fired: 1, failed: 0, actionErrors: 0, dropped: 0 } } };
     const local = await exposition(localMetricsRegistry(() => figures));
     for (const s of [...send, ...local]) exposed.add(s.name);
     const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\belf_[a-z0-9_]+/g)].map((m) => m[0])));

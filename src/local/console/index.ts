@@ -15,7 +15,7 @@ import type { CertificateAuthority } from '../ca.js';
 /**
  * The stand-in's web console at /console: a single-page app bundled at build time (app/, esbuild
  * into static/), and its data over Server-Sent Events:
- * - GET /console/events: `view` (registry, connections, shadows, rules; sent when it changed, checked
+ * - GET /console/events: `view` (registry, connections, shadows, rules with their counts and the last rows of each sink; sent when it changed, checked
  *   every VIEW_CHECK_MS) and `rate` (per-second traffic of the last minutes; all of it first, then
  *   the newest seconds every second);
  * - GET /console/messages?filter=<f>: the messages the console's MQTT client receives on a filter;
@@ -37,7 +37,7 @@ export interface ConsoleDeps {
   registry: Registry;
   traffic: Traffic;
   shadows: ShadowService;
-  rules?: Pick<RuleService, 'rules' | 'stats'>;
+  rules?: Pick<RuleService, 'rules' | 'stats' | 'ruleCounters' | 'recentRows'>;
   ca: CertificateAuthority;
   stateDir: string;
   /** the broker, as the console's MQTT client dials it */
@@ -94,6 +94,7 @@ function startViewFeed(d: ConsoleDeps, streams: Set<SseStream>) {
       traffic: d.traffic.totals(),
       ...(d.rules ? { rules: d.rules.rules.snapshot() } : {}),
       ...(d.rules?.stats() ? { ruleStats: d.rules.stats() } : {}),
+      ...(d.rules ? { ruleCounters: d.rules.ruleCounters(), sinks: d.rules.recentRows() } : {}),
     });
   const viewers = new Map<SseStream, { last: string }>();
   let lastRateSecond = 0;

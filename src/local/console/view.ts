@@ -1,6 +1,7 @@
 import type { RegistrySnapshot } from '../registry/index.js';
 import type { TopicRulesSnapshot } from '../rules/topic-rules.js';
 import type { ExecutorStats } from '../rules/executor.js';
+import type { RuleCounters, SinkRows } from '../rules/figures.js';
 import type { ClientTraffic, Flow } from '../traffic.js';
 import type { ConsoleView, ThingView } from './wire.js';
 
@@ -25,6 +26,9 @@ export interface ViewInput {
   traffic: Flow;
   rules?: TopicRulesSnapshot;
   ruleStats?: ExecutorStats;
+  /** each rule's figures, by rule name */
+  ruleCounters?: Record<string, RuleCounters>;
+  sinks?: SinkRows[];
 }
 
 /** At most this many things are shown (the rest are counted by the page from the registry total). */
@@ -72,7 +76,9 @@ export function buildView(i: ViewInput): ConsoleView {
       enabled: r.payload.ruleDisabled !== true,
       actions: r.payload.actions.flatMap((a) => Object.keys(a)),
       createdAt: r.createdAt,
+      ...(i.ruleCounters?.[r.ruleName] ? { counters: i.ruleCounters[r.ruleName] } : {}),
     })),
     ...(i.ruleStats ? { ruleStats: { ...i.ruleStats } } : {}),
+    sinks: i.sinks ?? [],
   };
 }

@@ -1,8 +1,9 @@
+import type { RuleCounters, SinkRows } from '../rules/figures.js';
 import type { ClientTraffic, Flow } from '../traffic.js';
 
 /**
  * What the console's stream sends (view.ts builds it; the page in app/ renders it). Types only, and
- * no imports but traffic.ts's, so the page's TypeScript (DOM, no Node) can read them.
+ * no imports but traffic.ts's and rules/figures.ts's, so the page's TypeScript (DOM, no Node) can read them.
  */
 
 /** The rule engine's counters over all rules (rules/executor.ts ExecutorStats). */
@@ -13,6 +14,8 @@ export interface RuleStats {
   failedActions: number;
   queued: number;
 }
+
+export type { RuleCounters, SinkRow, SinkRows } from '../rules/figures.js';
 
 export interface ThingView {
   thingName: string;
@@ -31,6 +34,8 @@ export interface RuleView {
   enabled: boolean;
   actions: string[];
   createdAt: number;
+  /** what the rule engine counted for this rule (absent before the engine runs) */
+  counters?: RuleCounters;
 }
 
 export interface ConsoleView {
@@ -41,5 +46,7 @@ export interface ConsoleView {
   traffic: Flow;
   rules: RuleView[];
   ruleStats?: RuleStats;
+  /** the last rows each sink received */
+  sinks: SinkRows[];
 }
 

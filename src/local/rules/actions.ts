@@ -45,8 +45,11 @@ const defaultPost: NonNullable<ActionDeps['post']> = async (url, init) => {
   return { status: res.status };
 };
 
-/** Delivers `bytes` (the SELECT result; `isJson` tells its content type) for one action. */
-export async function runAction(action: RuleAction, bytes: Buffer, isJson: boolean, env: Env, deps: ActionDeps): Promise<void> {
+/**
+ * Delivers `bytes` (the SELECT result; `isJson` tells its content type) for one action; resolves
+ * with the resource it delivered to (bucket, stream, topic or URL; '' for an action not run).
+ */
+export async function runAction(action: RuleAction, bytes: Buffer, isJson: boolean, env: Env, deps: ActionDeps): Promise<string> {
   const name = ACTION_NAMES[action.type];
   let resource = '';
   try {
@@ -56,26 +59,26 @@ export async function runAction(action: RuleAction, bytes: Buffer, isJson: boole
         const topic = renderTemplate(action.topic, env).replace(/^\$\$/, '$');
         resource = topic;
         await deps.publish({ topic, payload: bytes, qos: action.qos });
-        return;
+        return resource;
       }
       case 's3': {
         const bucket = renderTemplate(action.bucketName, env);
         resource = bucket;
         await deps.sinks.putObject(bucket, renderTemplate(action.key, env), bytes);
-        return;
+        return resource;
       }
       case 'firehose': {
         const stream = renderTemplate(action.deliveryStreamName, env);
         resource = stream;
         const sep = Buffer.from(action.separator, 'utf8');
         await deps.sinks.append('firehose', stream, sep.length > 0 ? Buffer.concat([bytes, sep]) : bytes);
-        return;
+        return resource;
       }
       case 'kinesis': {
         const stream = renderTemplate(action.streamName, env);
         resource = stream;
         await deps.sinks.append('kinesis', stream, Buffer.concat([bytes, Buffer.from('\n')]));
-        return;
+        return resource;
       }
       case 'http': {
         const url = renderTemplate(action.url, env);
@@ -84,11 +87,11 @@ export async function runAction(action: RuleAction, bytes: Buffer, isJson: boole
         for (const h of action.headers) headers[h.key.toLowerCase()] = renderTemplate(h.value, env);
         const res = await (deps.post ?? defaultPost)(url, { headers, body: bytes, signal: AbortSignal.timeout(HTTP_ACTION_TIMEOUT_MS) });
         if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${url}`);
-        return;
+        return resource;
       }
       case 'unsupported':
         // accepted so that real rule definitions load; the executor says once that it skips them
-        return;
+        return resource;
     }
   } catch (e) {
     throw new ActionFailure(name, resource, (e as Error).message);

@@ -4,6 +4,8 @@ import type { RuleAction } from './definition.js';
 import { messageEnv, resultBytes } from './engine.js';
 import type { Env } from './evaluate.js';
 import type { MessageContext } from './functions.js';
+import type { RuleCounters } from './figures.js';
+import { RecentRows } from './recent.js';
 import type { LiveRule, TopicRules } from './topic-rules.js';
 
 /**
@@ -14,6 +16,8 @@ import type { LiveRule, TopicRules } from './topic-rules.js';
  * Basic Ingest (https://docs.aws.amazon.com/iot/latest/developerguide/iot-basic-ingest.html): a publish
  * to `$aws/rules/<ruleName>/<topic>` goes to that rule only, with topic() seeing `<topic>`.
  */
+
+export type { RuleCounters } from './figures.js';
 
 export interface IncomingMessage {
   topic: string;
@@ -63,6 +67,10 @@ export class RuleExecutor {
   private readonly warned = new Set<string>();
   private lastDropLog = 0;
   readonly stats: ExecutorStats = { matched: 0, fired: 0, dropped: 0, failedActions: 0, queued: 0 };
+  /** by rule name; a rule deleted keeps its figures (counters only grow), one made again adds to them */
+  private readonly perRule = new Map<string, RuleCounters>();
+  /** the last rows each sink received */
+  readonly recent = new RecentRows();
 
   constructor(private readonly o: ExecutorOptions) {}
 
@@ -82,9 +90,23 @@ export class RuleExecutor {
     for (const rule of this.o.rules.enabled()) if (rule.compiled.sql.matches(m.topic)) this.enqueue(rule, m, now);
   }
 
+  /** Every rule's figures so far, by rule name (copies). */
+  ruleCounters(): Record<string, RuleCounters> {
+    return Object.fromEntries([...this.perRule].map(([name, c]) => [name, { ...c }]));
+  }
+
+  private counters(ruleName: string): RuleCounters {
+    let c = this.perRule.get(ruleName);
+    if (!c) this.perRule.set(ruleName, (c = { matched: 0, fired: 0, failed: 0, actionErrors: 0, dropped: 0 }));
+    return c;
+  }
+
   private enqueue(rule: LiveRule, m: IncomingMessage, timestamp: number): void {
+    const counters = this.counters(rule.record.ruleName);
+    counters.matched++;
     if (this.queue.length - this.head >= (this.o.queueLimit ?? 100_000)) {
       this.stats.dropped++;
+      counters.dropped++;
       if (timestamp - this.lastDropLog >= 1000) {
         this.lastDropLog = timestamp;
         this.o.log.warn({ rule: rule.record.ruleName, dropped: this.stats.dropped }, 'rule queue full: dropping messages (actions are slower than the publish rate)');
@@ -143,15 +165,18 @@ export class RuleExecutor {
 
   private async run(job: Job): Promise<void> {
     const { rule, ctx } = job;
+    const counters = this.counters(ctx.ruleName);
     let result;
     try {
       result = rule.compiled.sql.run(ctx);
     } catch (e) {
+      counters.failed++;
       this.o.log.error({ rule: ctx.ruleName, err: (e as Error).message }, 'rule SQL failed');
       return;
     }
     if (!result) return;
     this.stats.fired++;
+    counters.fired++;
     const bytes = resultBytes(result);
     const isJson = result.kind === 'json';
     const env = messageEnv(ctx);
@@ -159,13 +184,19 @@ export class RuleExecutor {
     await Promise.all(
       rule.compiled.actions.map((a) => {
         this.warnUnsupported(ctx.ruleName, a);
-        return runAction(a, bytes, isJson, env, this.o).catch((e: unknown) => {
-          failures.push(e instanceof ActionFailure ? e : new ActionFailure('Action', '', String(e)));
-        });
+        return runAction(a, bytes, isJson, env, this.o).then(
+          (resource) => {
+            if (a.type !== 'unsupported') this.recent.record(a.type, resource, ctx.ruleName, bytes, (this.o.now ?? Date.now)());
+          },
+          (e: unknown) => {
+            failures.push(e instanceof ActionFailure ? e : new ActionFailure('Action', '', String(e)));
+          },
+        );
       }),
     );
     if (failures.length === 0) return;
     this.stats.failedActions += failures.length;
+    counters.actionErrors += failures.length;
     this.o.log.warn({ rule: ctx.ruleName, failures: failures.map((f) => `${f.failedAction} ${f.failedResource}: ${f.message}`) }, 'rule actions failed');
     if (rule.compiled.errorAction) await this.reportError(rule.compiled.errorAction, ctx, env, failures);
   }

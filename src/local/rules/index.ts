@@ -3,7 +3,8 @@ import type { Logger } from '../../log.js';
 import type { RunningBroker } from '../broker/index.js';
 import { readIfExists, writeFileAtomic } from '../../util/atomic-write.js';
 import { CoalescingWriter } from '../store.js';
-import { RuleExecutor, type ExecutorStats } from './executor.js';
+import { RuleExecutor, type ExecutorStats, type RuleCounters } from './executor.js';
+import type { SinkRows } from './recent.js';
 import { FileSinks } from './sinks.js';
 import { TopicRules, type TopicRulesSnapshot } from './topic-rules.js';
 
@@ -22,6 +23,10 @@ export interface RuleService {
   /** start executing rules on the broker's accepted publishes */
   attach(broker: Pick<RunningBroker, 'events' | 'publish'>): void;
   stats(): ExecutorStats | undefined;
+  /** each rule's figures so far, by rule name (empty until attached) */
+  ruleCounters(): Record<string, RuleCounters>;
+  /** the last rows each sink received */
+  recentRows(): SinkRows[];
   /** waits for queued rule work, then closes the sinks and the last save */
   close(): Promise<void>;
 }
@@ -52,6 +57,8 @@ export async function loadRuleService(o: { stateDir: string; region: string; acc
       stop = broker.events.on('publish', (p) => ex.offer({ topic: p.topic, payload: p.payload, clientId: p.client?.clientId, principal: p.client?.certificateId }));
     },
     stats: () => executor?.stats,
+    ruleCounters: () => executor?.ruleCounters() ?? {},
+    recentRows: () => executor?.recent.snapshot() ?? [],
     async close() {
       stop?.();
       await executor?.idle();

@@ -1,6 +1,30 @@
-import type { ConsoleView } from './types';
+import type { ConsoleView, SinkRows } from './types';
+import { when } from './live';
 
-/** The stand-in's topic rules: SQL, enabled, actions, and what the rule engine counted. */
+/** The stand-in's topic rules: SQL, enabled, actions, what the rule engine counted per rule, and the last rows each sink received. */
+
+function Sink({ s }: { s: SinkRows }) {
+  return (
+    <section class="sink" data-sink={`${s.kind}:${s.name}`}>
+      <div class="bar">
+        <b>{s.kind}</b> <code>{s.name}</code> <span class="muted">{s.delivered} delivered, the last {s.rows.length} shown</span>
+      </div>
+      <ol class="messages">
+        {s.rows.map((r) => (
+          <li class="row">
+            <div>
+              <span class="muted">
+                {when(r.time)} · rule <code>{r.ruleName}</code> · {r.bytes} B
+              </span>
+            </div>
+            <pre class="row">{r.text}</pre>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
 export function RulesPage({ view }: { view: ConsoleView | undefined }) {
   if (!view) return <p class="muted">connecting…</p>;
   const s = view.ruleStats;
@@ -18,11 +42,16 @@ export function RulesPage({ view }: { view: ConsoleView | undefined }) {
             <th>enabled</th>
             <th>SQL</th>
             <th>actions</th>
+            <th title="messages whose topic the rule matched">matched</th>
+            <th title="messages whose WHERE was true and whose actions ran">fired</th>
+            <th title="messages whose SQL failed to evaluate">failed</th>
+            <th title="actions that failed">action errors</th>
+            <th title="messages dropped on a full queue">dropped</th>
           </tr>
         </thead>
         <tbody>
           {view.rules.map((r) => (
-            <tr>
+            <tr data-rule={r.ruleName}>
               <td>
                 <code>{r.ruleName}</code>
               </td>
@@ -31,10 +60,20 @@ export function RulesPage({ view }: { view: ConsoleView | undefined }) {
                 <code>{r.sql}</code>
               </td>
               <td>{r.actions.join(', ')}</td>
+              <td data-count="matched">{r.counters?.matched ?? 0}</td>
+              <td data-count="fired">{r.counters?.fired ?? 0}</td>
+              <td data-count="failed">{r.counters?.failed ?? 0}</td>
+              <td data-count="actionErrors">{r.counters?.actionErrors ?? 0}</td>
+              <td data-count="dropped">{r.counters?.dropped ?? 0}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      <h3>Last rows each sink received</h3>
+      {view.sinks.length === 0 && <p class="muted">No sink has received a row yet.</p>}
+      {view.sinks.map((sink) => (
+        <Sink key={`${sink.kind}:${sink.name}`} s={sink} />
+      ))}
     </>
   );
 }
