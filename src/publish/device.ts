@@ -135,7 +135,7 @@ class DeviceLoop {
         }
         const item = await reader.next();
         if (item === null) return 'end-of-input';
-        const due = replay.due(item.payload);
+        const due = replay.due(item.payload, clock.now());
         if (due >= this.end) return 'duration';
         if (due > clock.now()) await this.slot(due);
         if (stop.aborted) return 'stopped';

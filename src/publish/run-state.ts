@@ -130,7 +130,7 @@ export class RunState {
     this.lastSettleMs = this.startMs;
     this.timeline = opts.timeline ? new RunTimeline(this.startMs, this.startedAt) : undefined;
     const r = opts.replay;
-    this.replay = r ? { spec: { fields: r.fields, speed: r.speed }, origin: r.origin, startMs: this.startMs, missing: 0, outOfOrder: 0 } : undefined;
+    this.replay = r ? { spec: { fields: r.fields, speed: r.speed }, origin: r.origin, startMs: undefined, missing: 0, outOfOrder: 0 } : undefined;
   }
 
   /** aborted when the run stops (duration, Ctrl-C, give-up, an input error) */

@@ -42,11 +42,16 @@ function single(v: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** The fleet's replay clock: data time `origin` is clock time `startMs`; data ms pass `speed` times faster. */
+/**
+ * The fleet's replay clock: data time `origin` is clock time `startMs`; data ms pass `speed` times
+ * faster. It starts when the fleet's first line has been read (`startMs` undefined until then):
+ * not at the run's start, or every line would be late by the first connection's handshake and the
+ * first read of the file, the first line late and the rest early relative to it.
+ */
 export interface ReplayClock {
   readonly spec: ReplaySpec;
   readonly origin: number;
-  startMs: number;
+  startMs: number | undefined;
   /** lines without a readable time, lines earlier than their thing's previous line */
   missing: number;
   outOfOrder: number;
@@ -61,8 +66,10 @@ export class ThingReplay {
 
   constructor(private readonly clock: ReplayClock) {}
 
-  due(line: string): number {
+  /** the clock time `line`, read at `now`, is due */
+  due(line: string, now: number): number {
     const c = this.clock;
+    const start = (c.startMs ??= now);
     let t: number | undefined;
     try {
       t = timeOf(c.spec, JSON.parse(line));
@@ -71,9 +78,9 @@ export class ThingReplay {
     }
     if (t === undefined) {
       c.missing++;
-      return this.last === -Infinity ? c.startMs : this.last;
+      return this.last === -Infinity ? start : this.last;
     }
-    const due = c.startMs + (t - c.origin) / c.spec.speed;
+    const due = start + (t - c.origin) / c.spec.speed;
     if (due < this.last) {
       c.outOfOrder++;
       return this.last;

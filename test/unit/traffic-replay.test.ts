@@ -28,13 +28,23 @@ describe('replay times', () => {
   it('a thing\'s lines are due at start + (t − origin) / speed; missing and out-of-order times are counted and sent at once', () => {
     const clock: ReplayClock = { spec: parseReplayTime('t', 10), origin: 1_600_000_000_000, startMs: 500, missing: 0, outOfOrder: 0 };
     const r = new ThingReplay(clock);
-    expect(r.due('{"t": 1600000000000}')).toBe(500);
-    expect(r.due('{"t": 1600000010000}')).toBe(1500);
-    expect(r.due('{"x": 1}')).toBe(1500);
-    expect(r.due('not json')).toBe(1500);
-    expect(r.due('{"t": 1600000005000}')).toBe(1500);
-    expect(r.due('{"t": 1600000020000}')).toBe(2500);
+    expect(r.due('{"t": 1600000000000}', 0)).toBe(500);
+    expect(r.due('{"t": 1600000010000}', 0)).toBe(1500);
+    expect(r.due('{"x": 1}', 0)).toBe(1500);
+    expect(r.due('not json', 0)).toBe(1500);
+    expect(r.due('{"t": 1600000005000}', 0)).toBe(1500);
+    expect(r.due('{"t": 1600000020000}', 0)).toBe(2500);
     expect(clock).toMatchObject({ missing: 2, outOfOrder: 1 });
+  });
+
+  it('the clock starts when the first line is read, however long after the run began (a handshake, the first read of the file)', () => {
+    const clock: ReplayClock = { spec: parseReplayTime('t', 10), origin: 1_600_000_000_000, startMs: undefined, missing: 0, outOfOrder: 0 };
+    const a = new ThingReplay(clock);
+    const b = new ThingReplay(clock);
+    expect(a.due('{"t": 1600000000000}', 308)).toBe(308);
+    // another thing's line later in the data, read later still: on the same clock
+    expect(b.due('{"t": 1600000010000}', 900)).toBe(1308);
+    expect(a.due('{"t": 1600000002500}', 309)).toBe(558);
   });
 });
 
