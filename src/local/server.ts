@@ -274,6 +274,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const hostInUrl = advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost;
     // the port the broker actually bound (options.mqttPort may be 0)
     let mqttPort = options.mqttPort;
+    let httpPort = options.port;
     const keys = startKeyPool(options, log, teardown);
     const rules = await loadRuleService({ stateDir, region: options.region, account: options.account, log });
     teardown.add(() => rules.close());
@@ -282,7 +283,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       ca,
       issue: async (authority) => issueDeviceCertificate(authority, await keys.keys.take()),
       save: () => writer.save(),
-      endpoint: () => ({ host: advertisedHost, mqttPort }),
+      endpoint: () => ({ host: advertisedHost, mqttPort, httpPort }),
       keyPool: () => ({ ready: keys.keys.available, size: keys.size }),
       throttle: options.throttle ? new TokenBuckets() : undefined,
       faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
@@ -291,6 +292,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const wired: { console?: Console } = {};
     const http = createControlPlaneServer(api, log, consoleRoute(wired));
     const port = await listen(http, options.port, options.host);
+    httpPort = port;
     teardown.add(() => closeGracefully(http));
     // the mTLS MQTT broker (MQTT 3.1.1 and 5), with the registry as its authority
     const broker = await startLocalBroker({ stateDir, host: options.host, port: options.mqttPort, advertisedHost, ca, authority: registry, logger: log }).catch((e: unknown) => {

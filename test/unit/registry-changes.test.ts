@@ -14,6 +14,8 @@ const line = (c: RegistryChange): string => {
       return `certificate ${c.op} ${c.id.slice(0, 4)}`;
     case 'attachment':
       return `attachment ${c.op} ${c.attachment} ${c.name} ${c.certificateId?.slice(0, 4)}`;
+    default:
+      return `${c.kind} ${c.op} ${c.name}`;
   }
 };
 

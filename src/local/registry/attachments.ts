@@ -1,6 +1,7 @@
 import { MAX_POLICIES_PER_CERTIFICATE } from '../../aws/limits.js';
 import { ApiError, notFound } from '../api-error.js';
 import { page, pageSize } from '../page.js';
+import * as valid from '../validate.js';
 import type { Certificates } from './certificates.js';
 import type { Policies } from './policies.js';
 import type { Things } from './things.js';
@@ -58,7 +59,9 @@ export class Attachments {
   }
 
   listThingPrincipals(thingName: string, q: TokenPaging = {}) {
-    const t = this.things.get(thingName);
+    const t = this.s.things.get(valid.thingName(thingName));
+    // AWS's own words, which scripts match on
+    if (!t) throw notFound(`Failed to list principals for thing ${thingName} because the thing does not exist in your account`);
     const limit = pageSize(q.maxResults);
     const p = page(this.s.thingPrincipals.of(t.thingName).sort(byName), (a) => a, q.nextToken, limit);
     return { principals: p.items, nextToken: p.next };

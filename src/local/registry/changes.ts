@@ -1,4 +1,4 @@
-import type { CertificateRecord, PolicyRecord, RegistryThing } from './types.js';
+import type { CertificateRecord, PolicyRecord, RegistryThing, ThingTypeRecord } from './types.js';
 
 /**
  * The registry's change events: one for every mutation, emitted synchronously after the state has
@@ -13,6 +13,8 @@ export type RegistryChange =
   | { kind: 'certificate'; op: ChangeOp; id: string; certificate: CertificateRecord }
   /** `defaultVersionChanged`: the policy's default version (the document in force) is another one now */
   | { kind: 'policy'; op: ChangeOp; name: string; policy: PolicyRecord; defaultVersionChanged?: boolean }
+  /** updated: deprecated or undeprecated */
+  | { kind: 'thingType'; op: ChangeOp; name: string; thingType: ThingTypeRecord }
   /**
    * A policy attached to (detached from) a target, or a principal attached to (detached from) a thing.
    * `name` is the policy or thing name, `target` the target or principal ARN, `certificateId` the

@@ -5,11 +5,12 @@ import { Certificates } from './certificates.js';
 import { ChangeEmitter, type ChangeListener, type RegistryChange } from './changes.js';
 import { Policies, withVersions } from './policies.js';
 import { Relation } from './relation.js';
-import { Things } from './things.js';
+import { ThingTypes } from './thing-types.js';
+import { Things, type ThingUpdate } from './things.js';
 import { arn, type MarkerPaging, type RegistryOptions, type RegistrySnapshot, type RegistryState, type TokenPaging } from './types.js';
 
 export type { ChangeListener, ChangeOp, RegistryChange } from './changes.js';
-export { CERTIFICATE_STATUSES, type CertificateRecord, type MarkerPaging, type PolicyRecord, type RegistryOptions, type RegistrySnapshot, type RegistryThing, type TokenPaging } from './types.js';
+export { CERTIFICATE_STATUSES, type CertificateRecord, type MarkerPaging, type PolicyRecord, type RegistryOptions, type RegistrySnapshot, type RegistryThing, type ThingTypeRecord, type TokenPaging } from './types.js';
 
 /**
  * The stand-in's registry: things, certificates, policies and their attachments, with the state rules
@@ -24,6 +25,7 @@ export class Registry implements BrokerAuthority {
   readonly account: string;
   private readonly s: RegistryState;
   private readonly things: Things;
+  private readonly thingTypes: ThingTypes;
   private readonly certs: Certificates;
   private readonly policies: Policies;
   private readonly attachments: Attachments;
@@ -41,11 +43,13 @@ export class Registry implements BrokerAuthority {
       things: new Map(),
       certificates: new Map(),
       policies: new Map(),
+      thingTypes: new Map(),
       policyTargets: new Relation(),
       thingPrincipals: new Relation(),
       changed: (c) => this.changed(c),
     };
-    this.things = new Things(this.s);
+    this.thingTypes = new ThingTypes(this.s, opts.thingTypeDeleteDelayMs);
+    this.things = new Things(this.s, this.thingTypes);
     this.certs = new Certificates(this.s);
     this.policies = new Policies(this.s);
     this.attachments = new Attachments(this.s, this.things, this.certs, this.policies);
@@ -62,6 +66,7 @@ export class Registry implements BrokerAuthority {
       policies: [...this.s.policies.values()],
       policyTargets: this.s.policyTargets.pairs(),
       thingPrincipals: this.s.thingPrincipals.pairs(),
+      thingTypes: [...this.s.thingTypes.values()],
     };
   }
 
@@ -72,6 +77,7 @@ export class Registry implements BrokerAuthority {
     for (const p of s.policies) this.s.policies.set(p.policyName, withVersions(p));
     for (const [a, b] of s.policyTargets) this.s.policyTargets.add(a, b);
     for (const [a, b] of s.thingPrincipals) this.s.thingPrincipals.add(a, b);
+    for (const t of s.thingTypes ?? []) this.s.thingTypes.set(t.thingTypeName, { ...t });
   }
 
   // ---- changes -------------------------------------------------------------------------------
@@ -104,6 +110,9 @@ export class Registry implements BrokerAuthority {
   createThing(input: { thingName: string; thingTypeName?: string; billingGroupName?: string; attributes?: Record<string, string> }, region = this.region) {
     return this.things.create(input, region);
   }
+  updateThing(name: string, update: ThingUpdate): void {
+    this.things.update(name, update);
+  }
   describeThing(name: string) {
     return this.things.describe(name);
   }
@@ -112,6 +121,24 @@ export class Registry implements BrokerAuthority {
   }
   listThings(q: TokenPaging & { attributeName?: string; attributeValue?: string; thingTypeName?: string; usePrefixAttributeValue?: boolean } = {}) {
     return this.things.list(q);
+  }
+
+  // ---- thing types ---------------------------------------------------------------------------
+
+  createThingType(name: string, properties: unknown, region = this.region) {
+    return this.thingTypes.create(name, properties, region);
+  }
+  describeThingType(name: string) {
+    return this.thingTypes.describe(name);
+  }
+  listThingTypes(q: TokenPaging & { thingTypeName?: string } = {}) {
+    return this.thingTypes.list(q);
+  }
+  deprecateThingType(name: string, undo = false): void {
+    this.thingTypes.deprecate(name, undo);
+  }
+  deleteThingType(name: string): void {
+    this.thingTypes.delete(name);
   }
 
   // ---- certificates ----------------------------------------------------------------------------

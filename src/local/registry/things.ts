@@ -1,20 +1,26 @@
 import { ApiError, invalid, notFound } from '../api-error.js';
 import { page, pageSize } from '../page.js';
 import * as valid from '../validate.js';
+import { applyAttributes, checkAttributeCount, sameAttributes } from './attributes.js';
+import type { ThingTypes } from './thing-types.js';
 import { arn, byName, type RegistryState, type RegistryThing, type TokenPaging } from './types.js';
 
-const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
-
-function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+export interface ThingUpdate {
+  thingTypeName?: string;
+  removeThingType?: boolean;
+  attributes?: Record<string, string>;
+  merge?: boolean;
+  expectedVersion?: number;
 }
 
 export const copyThing = (t: RegistryThing): RegistryThing => ({ ...t, attributes: { ...t.attributes } });
 
-/** Things: CreateThing, DescribeThing, DeleteThing, ListThings. */
+/** Things: CreateThing, UpdateThing, DescribeThing, DeleteThing, ListThings. */
 export class Things {
-  constructor(private readonly s: RegistryState) {}
+  constructor(
+    private readonly s: RegistryState,
+    private readonly types: ThingTypes,
+  ) {}
 
   get(name: string): RegistryThing {
     const t = this.s.things.get(valid.thingName(name));
@@ -27,10 +33,7 @@ export class Things {
     if (input.thingTypeName !== undefined) valid.thingTypeName(input.thingTypeName);
     if (input.billingGroupName !== undefined) valid.billingGroupName(input.billingGroupName);
     const attributes = valid.attributes(input.attributes);
-    // AWS: at most 3 attributes on a thing without a thing type (API_CreateThing.html, AttributePayload);
-    // the stand-in has no thing types
-    const count = Object.keys(attributes).length;
-    if (count > MAX_ATTRIBUTES_WITHOUT_TYPE) throw invalid(`A thing without a thing type can have at most ${MAX_ATTRIBUTES_WITHOUT_TYPE} attributes; ${count} were given`);
+    checkAttributeCount(attributes, input.thingTypeName);
     const existing = this.s.things.get(name);
     if (existing) {
       // idempotent with the same configuration (model doc of CreateThing)
@@ -42,13 +45,32 @@ export class Things {
         resourceArn: existing.thingArn,
       });
     }
-    // the stand-in has no thing types or billing groups, so any named one does not exist
-    if (input.thingTypeName !== undefined) throw notFound(`Thing type ${input.thingTypeName} does not exist`);
+    if (input.thingTypeName !== undefined) this.types.assignable(input.thingTypeName);
+    // the stand-in has no billing groups, so any named one does not exist
     if (input.billingGroupName !== undefined) throw notFound(`Billing group ${input.billingGroupName} does not exist`);
-    const t: RegistryThing = { thingName: name, thingId: this.s.newId(), thingArn: arn(this.s, region, `thing/${name}`), attributes, version: 1, creationDate: this.s.now() };
+    const t: RegistryThing = { thingName: name, thingId: this.s.newId(), thingArn: arn(this.s, region, `thing/${name}`), ...(input.thingTypeName !== undefined ? { thingTypeName: input.thingTypeName } : {}), attributes, version: 1, creationDate: this.s.now() };
     this.s.things.set(name, t);
     this.s.changed({ kind: 'thing', op: 'created', name, thing: copyThing(t) });
     return { thingName: name, thingArn: t.thingArn, thingId: t.thingId };
+  }
+
+  /** UpdateThing (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateThing.html): every success bumps the version. */
+  update(name: string, u: ThingUpdate): void {
+    const t = this.get(name);
+    if (u.thingTypeName !== undefined && u.removeThingType) throw invalid('thingTypeName and removeThingType cannot both be given');
+    if (u.expectedVersion !== undefined && u.expectedVersion !== t.version) {
+      throw new ApiError('VersionConflictException', `The version for thing ${t.thingName} does not match the expected version.`);
+    }
+    const thingTypeName = u.removeThingType ? undefined : (u.thingTypeName ?? t.thingTypeName);
+    if (u.thingTypeName !== undefined && u.thingTypeName !== t.thingTypeName) this.types.assignable(u.thingTypeName);
+    const attributes = u.attributes === undefined ? t.attributes : applyAttributes(t.attributes, valid.attributes(u.attributes), u.merge ?? false);
+    checkAttributeCount(attributes, thingTypeName);
+    const previous = copyThing(t);
+    t.attributes = attributes;
+    if (thingTypeName === undefined) delete t.thingTypeName;
+    else t.thingTypeName = thingTypeName;
+    t.version += 1;
+    this.s.changed({ kind: 'thing', op: 'updated', name: t.thingName, thing: copyThing(t), previous });
   }
 
   describe(name: string) {
@@ -82,6 +104,9 @@ export class Things {
 
   list(q: TokenPaging & { attributeName?: string; attributeValue?: string; thingTypeName?: string; usePrefixAttributeValue?: boolean } = {}) {
     const limit = pageSize(q.maxResults);
+    // AWS: "Listing things by the combination of attribute and thing type is not supported"
+    if (q.thingTypeName !== undefined && q.attributeName !== undefined) throw invalid('Listing things by the combination of attribute and thing type is not supported');
+    if (q.attributeValue !== undefined && q.attributeName === undefined) throw invalid('attributeValue is given without attributeName');
     let all = [...this.s.things.values()].sort((a, b) => byName(a.thingName, b.thingName));
     if (q.thingTypeName !== undefined) all = all.filter((t) => t.thingTypeName === q.thingTypeName);
     if (q.attributeName !== undefined) {

@@ -42,6 +42,21 @@ export interface PolicyRecord extends PolicyVersions {
 /** A policy as registry.json keeps it; files written before policy versions have none (see policies.ts withVersions). */
 export type StoredPolicyRecord = Omit<PolicyRecord, keyof PolicyVersions> & Partial<PolicyVersions>;
 
+export interface ThingTypeRecord {
+  thingTypeName: string;
+  thingTypeId: string;
+  thingTypeArn: string;
+  description?: string;
+  /** attribute names the type makes searchable (kept and answered; ListThings filters on any attribute) */
+  searchableAttributes: string[];
+  /** kept as given and answered in DescribeThingType */
+  mqtt5Configuration?: unknown;
+  deprecated: boolean;
+  /** epoch milliseconds */
+  deprecationDate?: number;
+  creationDate: number;
+}
+
 /** What registry.json holds. Lists, not objects, so that names like "123" keep their order. */
 export interface RegistrySnapshot {
   format: 'elf-registry/1';
@@ -52,6 +67,8 @@ export interface RegistrySnapshot {
   policyTargets: [string, string][];
   /** [thingName, principal (certificate ARN)] */
   thingPrincipals: [string, string][];
+  /** absent in files written before thing types existed */
+  thingTypes?: ThingTypeRecord[];
 }
 
 export interface RegistryOptions {
@@ -60,6 +77,8 @@ export interface RegistryOptions {
   now?: () => number;
   newId?: () => string;
   snapshot?: RegistrySnapshot;
+  /** how long after DeprecateThingType a type can be deleted; AWS: 5 minutes */
+  thingTypeDeleteDelayMs?: number;
 }
 
 export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'];
@@ -86,6 +105,7 @@ export interface RegistryState {
   readonly things: Map<string, RegistryThing>;
   readonly certificates: Map<string, CertificateRecord>;
   readonly policies: Map<string, PolicyRecord>;
+  readonly thingTypes: Map<string, ThingTypeRecord>;
   /** policyName → target (certificate ARN) */
   readonly policyTargets: Relation;
   /** thingName → principal (certificate ARN) */

@@ -19,7 +19,7 @@ export interface ApiOptions {
   /** persists the registry; awaited after every mutating call, before the response */
   save: () => Promise<void>;
   /** the host and MQTT port DescribeEndpoint and /elf/info announce */
-  endpoint: () => { host: string; mqttPort: number };
+  endpoint: () => { host: string; mqttPort: number; httpPort?: number };
   /** key pairs ready in the pool and its size, reported by /elf/info (the bench waits for a full pool) */
   keyPool?: () => { ready: number; size: number };
   throttle?: TokenBuckets;
@@ -83,6 +83,34 @@ export function str(v: unknown, name: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw invalid(`${name} must be a string`);
   return v;
+}
+
+/** A body member that must be a boolean when present. */
+export function bool(v: unknown, name: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw invalid(`${name} must be a boolean`);
+  return v;
+}
+
+/** A body member that must be an integer when present. */
+export function int(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(`${name} must be an integer`);
+  return v;
+}
+
+/** A body member that must be a JSON object when present. */
+export function obj(v: unknown, name: string): Record<string, unknown> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${name} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+/** An AttributePayload `{attributes, merge}` (the attributes themselves are checked by the registry). */
+export function attributePayload(v: unknown, name = 'attributePayload'): { attributes?: Record<string, string>; merge?: boolean } | undefined {
+  const p = obj(v, name);
+  if (!p) return undefined;
+  return { attributes: p.attributes as Record<string, string> | undefined, merge: bool(p.merge, `${name}.merge`) };
 }
 
 export const tokenPaging = (c: Ctx) => ({ nextToken: c.query.str('nextToken'), maxResults: c.query.int('maxResults') });
