@@ -340,7 +340,7 @@ describe('elf local: control plane through @aws-sdk/client-iot', () => {
       ['a JSON array body', 'POST', '/things/bad_json', '[1,2]', 400, 'SerializationException:'],
       ['a malformed policy', 'POST', '/policies/bad-policy', JSON.stringify({ policyDocument: '{"Statement": "nope"' }), 400, 'MalformedPolicyException:'],
       ['an unknown route', 'GET', '/no/such/route', undefined, 404, 'UnknownOperationException:'],
-      ['a wrong method', 'PATCH', '/things/x', undefined, 404, 'UnknownOperationException:'],
+      ['a wrong method', 'PUT', '/things/x', undefined, 404, 'UnknownOperationException:'],
       ['an encoded / in a name', 'POST', '/things/a%2Fb', '{}', 400, 'InvalidRequestException:'],
       ['.. as a name', 'GET', '/policies/..', undefined, 400, 'InvalidRequestException:'],
       ['encoded .. as a name', 'DELETE', '/things/%2E%2E', undefined, 400, 'InvalidRequestException:'],
