@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsCliSkipReason, awsIot, cliError, hasAwsCli } from '../helpers/aws-cli.js';
+import { awsIot, awsSkipReason, cliError, hasAws } from '../helpers/awscli.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
@@ -7,7 +7,7 @@ import { startStandInProcess, type StandInProcess } from '../helpers/standin.js'
  * ListThings filters, DescribeEndpoint's types and AWS's error texts
  * (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateThing.html and its siblings).
  */
-describe.skipIf(!hasAwsCli)(`things and thing types through the AWS CLI${awsCliSkipReason}`, () => {
+describe.skipIf(!hasAws)(`things and thing types through the AWS CLI${awsSkipReason}`, () => {
   let s: StandInProcess;
   const aws = awsIot(() => s.endpointUrl);
   const names = (r: { json: Record<string, unknown> }) => (r.json.things as { thingName: string }[]).map((t) => t.thingName);

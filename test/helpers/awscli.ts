@@ -29,3 +29,7 @@ export function awsIot(endpointUrl: () => string, region = 'us-west-2'): AwsIot 
       });
     });
 }
+
+/** The error line the CLI prints: `An error occurred (<Name>) when calling the <Op> operation: <message>`. */
+export const cliError = (name: string, op: string, message: RegExp | string = ''): RegExp =>
+  new RegExp(`An error occurred \\(${name}\\) when calling the ${op} operation: ${typeof message === 'string' ? message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : message.source}`);
