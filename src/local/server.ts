@@ -242,13 +242,16 @@ function closeGracefully(http: Server): Promise<void> {
   });
 }
 
-type ConsoleParts = Omit<ConsoleDeps, 'allowRemote' | 'mqtt'> & { mqttPort: () => number };
+type ConsoleParts = Omit<ConsoleDeps, 'allowRemote' | 'mqtt'> & { mqttPort: () => number; advertisedHost: string };
 
 /** The console app, on the control plane's /console and, with --console-port, on its own port. */
 async function openConsole(parts: ConsoleParts, options: StandInOptions, hostInUrl: string, port: number, teardown: Teardown): Promise<{ app: Console; url: string }> {
   const host = options.console?.host ?? '127.0.0.1';
-  const { mqttPort, log, ...rest } = parts;
-  const app = startConsole({ ...rest, mqtt: { host: '127.0.0.1', port: mqttPort }, log: log.child({ component: 'console' }), allowRemote: !isLoopback(host) });
+  const { mqttPort, advertisedHost, log, ...rest } = parts;
+  // the console's MQTT client dials the address the broker listens on (loopback for a wildcard) and
+  // checks the broker's certificate for the advertised name, which the certificate always carries
+  const mqtt = { host: defaultAdvertisedHost(options.host), port: mqttPort, certificateName: advertisedHost };
+  const app = startConsole({ ...rest, mqtt, log: log.child({ component: 'console' }), allowRemote: !isLoopback(host) });
   teardown.add(() => app.close());
   if (options.console?.port === undefined) return { app, url: `http://${hostInUrl}:${port}/console` };
   const own = await listenConsole(app, options.console.port, host, hostInUrl);
@@ -303,7 +306,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     rules.attach(broker);
     const traffic = new Traffic();
     attachTraffic(traffic, broker.events);
-    const shown = await openConsole({ registry, traffic, shadows: broker.shadows, rules, ca, stateDir, mqttPort: () => mqttPort, save: () => writer.save(), log }, options, hostInUrl, port, teardown);
+    const shown = await openConsole({ registry, traffic, shadows: broker.shadows, rules, ca, stateDir, mqttPort: () => mqttPort, advertisedHost, save: () => writer.save(), log }, options, hostInUrl, port, teardown);
     wired.console = shown.app;
     started = true;
     let closing: Promise<void> | undefined;

@@ -40,8 +40,8 @@ export interface ConsoleDeps {
   rules?: Pick<RuleService, 'rules' | 'stats' | 'ruleCounters' | 'recentRows'>;
   ca: CertificateAuthority;
   stateDir: string;
-  /** the broker, as the console's MQTT client dials it */
-  mqtt: { host: string; port: () => number };
+  /** the broker, as the console's MQTT client dials it; certificateName: the name its certificate is checked for (default host) */
+  mqtt: { host: string; port: () => number; certificateName?: string };
   save: () => Promise<void>;
   log: Logger;
   /** answer peers that are not on loopback (default false: 403 for them) */
@@ -171,7 +171,8 @@ function serveAsset(res: ServerResponse, name: string): void {
 export function startConsole(d: ConsoleDeps): Console {
   const streams = new Set<SseStream>();
   const live = new LiveClient({
-    host: '127.0.0.1',
+    host: d.mqtt.host,
+    ...(d.mqtt.certificateName ? { certificateName: d.mqtt.certificateName } : {}),
     get port() {
       return d.mqtt.port();
     },

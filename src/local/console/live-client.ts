@@ -1,3 +1,4 @@
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from '../../log.js';
 import { topicFilterMatches } from '../../util/topic-filter.js';
@@ -24,6 +25,8 @@ export type Listener = (m: LiveMessage) => void;
 export interface LiveClientOptions {
   host: string;
   port: number;
+  /** the name the broker's certificate must carry, when it is not `host` (e.g. elf local --advertise-host) */
+  certificateName?: string;
   caPem: string;
   identity: () => Promise<ConsoleIdentity>;
   log: Logger;
@@ -96,6 +99,7 @@ export class LiveClient {
       cert: id.certPem,
       key: id.keyPem,
       rejectUnauthorized: true,
+      ...(this.o.certificateName ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(this.o.certificateName!, cert) } : {}),
       reconnectPeriod: 1000,
       keepalive: 60,
       clean: true,
