@@ -15,6 +15,7 @@ const LITERALS = 'https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-
 const BINARY = 'https://docs.aws.amazon.com/iot/latest/developerguide/binary-payloads.html';
 const FROM = 'https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-from.html';
 const TOPICS = 'https://docs.aws.amazon.com/iot/latest/developerguide/topics.html#topicfilters';
+const NESTED = 'https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-nested-queries.html';
 const TEMPLATES = 'https://docs.aws.amazon.com/iot/latest/developerguide/iot-substitution-templates.html';
 
 const ctx = (payload: unknown, topic = 'elf/thing-1/data'): MessageContext => ({
@@ -195,6 +196,42 @@ describe('SELECT, FROM and WHERE', () => {
 
   it('keywords are case-insensitive', () => {
     expect(run("select a as b from 'elf/#' where a = 1", { a: 1 })).toBe('{"b":1}');
+  });
+});
+
+describe(`nested SELECT (${NESTED})`, () => {
+  // AWS's example message and its three rules, with the outputs the page gives
+  const message = {
+    e: [
+      { n: 'temperature', u: 'Cel', t: 1234, v: 22.5 },
+      { n: 'light', u: 'lm', t: 1235, v: 135 },
+      { n: 'acidity', u: 'pH', t: 1235, v: 7 },
+    ],
+  };
+  const run = (sql: string, payload: unknown = message) => {
+    const r = compileSql(sql).run(ctx(payload, 'my/topic'));
+    return r && JSON.parse(resultBytes(r).toString());
+  };
+  it.each([
+    ["SELECT (SELECT VALUE n FROM e) as sensors FROM 'my/topic'", { sensors: ['temperature', 'light', 'acidity'] }],
+    ["SELECT (SELECT v FROM e WHERE n = 'temperature') as temperature FROM 'my/topic'", { temperature: [{ v: 22.5 }] }],
+    ["SELECT get((SELECT v FROM e WHERE n = 'temperature'), 0).v as temperature FROM 'my/topic'", { temperature: 22.5 }],
+  ])('%s gives %j', (sql, expected) => {
+    expect(run(sql)).toEqual(expected);
+  });
+  it('names the inner documents in FROM by path, sees the message functions, and is Undefined over a missing array', () => {
+    expect(run("SELECT (SELECT VALUE v * 2 FROM a.b WHERE v > 1) AS x, (SELECT topic() AS t, k FROM a.b) AS y, (SELECT * FROM nosuch) AS z FROM 'my/#'", { a: { b: [{ v: 1 }, { v: 2, k: 'q' }] } })).toEqual({
+      x: [4],
+      y: [{ t: 'my/topic' }, { t: 'my/topic', k: 'q' }],
+    });
+  });
+  it.each([
+    ["SELECT (SELECT VALUE a, b FROM e) AS x FROM 'a'", 'SELECT VALUE takes exactly one expression'],
+    ["SELECT (SELECT nosuchfn(n) FROM e) AS x FROM 'a'", 'unknown function nosuchfn()'],
+    ["SELECT (SELECT n FROM e WHERE nosuchfn(n)) AS x FROM 'a'", 'unknown function nosuchfn()'],
+    ["SELECT (SELECT n) AS x FROM 'a'", 'SQL does not parse'],
+  ])('refuses %s', (sql, message) => {
+    expect(() => compileSql(sql)).toThrow(message);
   });
 });
 

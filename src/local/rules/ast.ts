@@ -22,7 +22,9 @@ export type Expr =
   /** CASE [subject] WHEN … THEN … [ELSE …] END; without a subject each WHEN is a condition */
   | { kind: 'case'; subject?: Expr; whens: { when: Expr; then: Expr }[]; otherwise?: Expr }
   | { kind: 'object'; entries: { key: string; value: Expr }[] }
-  | { kind: 'array'; items: Expr[] };
+  | { kind: 'array'; items: Expr[] }
+  /** a nested `(SELECT … FROM <expr> [WHERE …])`: one result per element of the array FROM names */
+  | { kind: 'select'; value: boolean; items: SelectItem[]; from: Expr; where?: Expr };
 
 export type BinaryOp = 'AND' | 'OR' | '=' | '<>' | '<' | '<=' | '>' | '>=' | '+' | '-' | '*' | '/' | '%';
 

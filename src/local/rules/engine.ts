@@ -1,9 +1,9 @@
 import type { Expr, SelectItem, Statement } from './ast.js';
-import { evaluate, type Env } from './evaluate.js';
+import { evaluate, project, type Env } from './evaluate.js';
 import { lookupFunction, UNSUPPORTED_AWS_FUNCTIONS, type MessageContext } from './functions.js';
 import { parseStatement, SqlSyntaxError } from './parser.js';
 import { checkTopicFilter, topicMatches } from '../topics.js';
-import { CAST_TYPES, isObject, stripUndefined, type SqlValue } from './values.js';
+import { CAST_TYPES, stripUndefined, type SqlValue } from './values.js';
 
 /**
  * A rule's SQL compiled once (at CreateTopicRule) and run per message: FROM's topic filter with AWS's
@@ -27,6 +27,11 @@ export interface CompiledSql {
   matches(topic: string): boolean;
   /** undefined when WHERE is not true */
   run(ctx: MessageContext): RuleResult | undefined;
+}
+
+function checkSelectList(value: boolean, items: SelectItem[]): void {
+  if (value && (items.length !== 1 || items[0]!.kind === 'star')) throw new SqlError('SELECT VALUE takes exactly one expression');
+  for (const item of items) if (item.kind === 'expr') checkExpression(item.expr);
 }
 
 /** Every function call and cast in an expression must be one the engine implements. */
@@ -70,20 +75,16 @@ export function checkExpression(e: Expr): void {
       return e.entries.forEach((x) => checkExpression(x.value));
     case 'array':
       return e.items.forEach(checkExpression);
+    case 'select':
+      checkSelectList(e.value, e.items);
+      checkExpression(e.from);
+      if (e.where) checkExpression(e.where);
+      return;
     case 'star':
       throw new SqlError('* is only allowed as a SELECT item or a function argument');
     default:
       return;
   }
-}
-
-/** The key of an item without an alias: a field's own name (`b` for `a.b`), a function's name, else `_<position>`. */
-function keyOf(item: Extract<SelectItem, { kind: 'expr' }>, position: number): string {
-  if (item.alias !== undefined) return item.alias;
-  const e = item.expr;
-  if (e.kind === 'field' || e.kind === 'member') return e.name;
-  if (e.kind === 'call') return e.name;
-  return `_${position}`;
 }
 
 function parsePayload(payload: Buffer): { doc: SqlValue; isJson: boolean } {
@@ -96,22 +97,10 @@ function parsePayload(payload: Buffer): { doc: SqlValue; isJson: boolean } {
 }
 
 function select(statement: Statement, env: Env): RuleResult {
-  if (statement.value) {
-    const item = statement.items[0]!;
-    return { kind: 'json', value: item.kind === 'star' ? env.doc : evaluate(item.expr, env) };
-  }
-  const onlyStar = statement.items.length === 1 && statement.items[0]!.kind === 'star';
+  const onlyStar = !statement.value && statement.items.length === 1 && statement.items[0]!.kind === 'star';
   // https://docs.aws.amazon.com/iot/latest/developerguide/binary-payloads.html: SELECT * passes a non-JSON payload through as it is
-  if (onlyStar && !(env.isJson && isObject(env.doc))) return env.isJson ? { kind: 'json', value: env.doc } : { kind: 'bytes', bytes: env.ctx.payload };
-  const out: Record<string, SqlValue> = {};
-  statement.items.forEach((item, i) => {
-    if (item.kind === 'star') {
-      if (isObject(env.doc)) Object.assign(out, env.doc);
-      return;
-    }
-    out[keyOf(item, i + 1)] = evaluate(item.expr, env);
-  });
-  return { kind: 'json', value: out };
+  if (onlyStar && !env.isJson) return { kind: 'bytes', bytes: env.ctx.payload };
+  return { kind: 'json', value: project(statement.value, statement.items, env) };
 }
 
 export function compileSql(sql: string): CompiledSql {
@@ -122,8 +111,7 @@ export function compileSql(sql: string): CompiledSql {
     if (e instanceof SqlSyntaxError) throw new SqlError(`SQL does not parse: ${e.message}`);
     throw e;
   }
-  if (statement.value && (statement.items.length !== 1 || statement.items[0]!.kind === 'star')) throw new SqlError('SELECT VALUE takes exactly one expression');
-  for (const item of statement.items) if (item.kind === 'expr') checkExpression(item.expr);
+  checkSelectList(statement.value, statement.items);
   if (statement.where) checkExpression(statement.where);
   const from = statement.from;
   if (from !== undefined) {

@@ -1,4 +1,4 @@
-import type { BinaryOp, Expr } from './ast.js';
+import type { BinaryOp, Expr, SelectItem } from './ast.js';
 import { lookupFunction, remainder, type MessageContext } from './functions.js';
 import { castTo, decimal, isInt, isNumber, isObject, sqlEquals, toBoolean, toDecimal, toInt, toStringValue, type SqlValue } from './values.js';
 
@@ -103,6 +103,56 @@ function caseOf(e: Extract<Expr, { kind: 'case' }>, env: Env): SqlValue {
   return e.otherwise ? evaluate(e.otherwise, env) : undefined;
 }
 
+/** The key of an item without an alias: a field's own name (`b` for `a.b`), a function's name, else `_<position>`. */
+function keyOf(item: Extract<SelectItem, { kind: 'expr' }>, position: number): string {
+  if (item.alias !== undefined) return item.alias;
+  const e = item.expr;
+  if (e.kind === 'field' || e.kind === 'member') return e.name;
+  if (e.kind === 'call') return e.name;
+  return `_${position}`;
+}
+
+/**
+ * SELECT's items over one document: `SELECT VALUE x` is x itself, otherwise an object of the items
+ * (`*` spreads an object document). A document that is not an object under a lone `*` is itself.
+ */
+export function project(value: boolean, items: SelectItem[], env: Env): SqlValue {
+  if (value) {
+    const item = items[0]!;
+    return item.kind === 'star' ? env.doc : evaluate(item.expr, env);
+  }
+  if (items.length === 1 && items[0]!.kind === 'star' && !isObject(env.doc)) return env.doc;
+  const out: Record<string, SqlValue> = {};
+  items.forEach((item, i) => {
+    if (item.kind === 'star') {
+      if (isObject(env.doc)) Object.assign(out, env.doc);
+      return;
+    }
+    out[keyOf(item, i + 1)] = evaluate(item.expr, env);
+  });
+  return out;
+}
+
+/**
+ * A nested SELECT: its FROM names an array of the document (an object counts as an array of one),
+ * each element is the document of the inner SELECT and WHERE, and the result is the array of what
+ * the elements give (an Undefined one drops out). FROM naming anything else is Undefined.
+ * https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-nested-queries.html
+ */
+function nestedSelect(e: Extract<Expr, { kind: 'select' }>, env: Env): SqlValue {
+  const source = evaluate(e.from, env);
+  const rows = Array.isArray(source) ? source : isObject(source) ? [source] : undefined;
+  if (!rows) return undefined;
+  const out: SqlValue[] = [];
+  for (const row of rows) {
+    const inner: Env = { ctx: env.ctx, doc: row, isJson: true };
+    if (e.where && evaluate(e.where, inner) !== true) continue;
+    const v = project(e.value, e.items, inner);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
 export function evaluate(e: Expr, env: Env): SqlValue {
   switch (e.kind) {
     case 'literal':
@@ -148,5 +198,7 @@ export function evaluate(e: Expr, env: Env): SqlValue {
     }
     case 'array':
       return e.items.map((i) => evaluate(i, env));
+    case 'select':
+      return nestedSelect(e, env);
   }
 }

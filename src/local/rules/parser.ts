@@ -84,7 +84,8 @@ class SqlParser extends EmbeddedActionsParser {
     this.performSelfAnalysis();
   }
 
-  statement = this.RULE('statement', (): Statement => {
+  /** `SELECT [VALUE] item, …` */
+  selectList = this.RULE('selectList', (): { value: boolean; items: SelectItem[] } => {
     this.CONSUME(Select);
     let value = false;
     this.OPTION({
@@ -96,6 +97,11 @@ class SqlParser extends EmbeddedActionsParser {
     });
     const items: SelectItem[] = [];
     this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => items.push(this.SUBRULE(this.selectItem)) });
+    return { value, items };
+  });
+
+  statement = this.RULE('statement', (): Statement => {
+    const { value, items } = this.SUBRULE(this.selectList);
     let from: string | undefined;
     let where: Expr | undefined;
     this.OPTION2(() => {
@@ -249,6 +255,7 @@ class SqlParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.objectLiteral) },
       { ALT: () => this.SUBRULE(this.arrayLiteral) },
       { GATE: () => this.LA(2).tokenType === LParen, ALT: () => this.SUBRULE(this.call) },
+      { GATE: () => this.LA(2).tokenType === Select, ALT: () => this.SUBRULE(this.nestedSelect) },
       { ALT: () => ({ kind: 'field', name: this.CONSUME(Identifier).image }) as Expr },
       {
         ALT: () => {
@@ -260,6 +267,21 @@ class SqlParser extends EmbeddedActionsParser {
       },
     ]),
   );
+
+  /** https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-nested-queries.html */
+  nestedSelect = this.RULE('nestedSelect', (): Expr => {
+    this.CONSUME(LParen);
+    const { value, items } = this.SUBRULE(this.selectList);
+    this.CONSUME(From);
+    const from = this.SUBRULE(this.expression);
+    let where: Expr | undefined;
+    this.OPTION(() => {
+      this.CONSUME(Where);
+      where = this.SUBRULE2(this.expression);
+    });
+    this.CONSUME(RParen);
+    return { kind: 'select', value, items, from, ...(where ? { where } : {}) };
+  });
 
   call = this.RULE('call', (): Expr => {
     const name = this.CONSUME(Identifier).image;
