@@ -1,4 +1,7 @@
+import type { X509Certificate } from 'node:crypto';
 import { ApiError, invalid, notFound } from '../api-error.js';
+import { certificateIdOf } from '../ca.js';
+import type { CertificateMode } from './ca-rules.js';
 import type { CertificateStatus } from '../authority.js';
 import { page, pageSize } from '../page.js';
 import * as valid from '../validate.js';
@@ -54,12 +57,45 @@ export class Certificates {
     return { certificateArn: c.certificateArn, certificateId: id, certificatePem: c.certificatePem };
   }
 
+  /** RegisterCertificate / RegisterCertificateWithoutCA: a certificate made elsewhere, already checked (ca-rules.ts). */
+  register(input: { x509: X509Certificate; status: CertificateStatus; caCertificateId?: string; certificateMode: CertificateMode }, region = this.s.region) {
+    const id = certificateIdOf(input.x509.raw);
+    const existing = this.s.certificates.get(id);
+    if (existing) throw new ApiError('ResourceAlreadyExistsException', `The certificate is already provisioned or registered`, { resourceId: id, resourceArn: existing.certificateArn });
+    const now = this.s.now();
+    const c: CertificateRecord = {
+      certificateId: id,
+      certificateArn: arn(this.s, region, `cert/${id}`),
+      status: input.status,
+      certificatePem: input.x509.toString(),
+      creationDate: now,
+      lastModifiedDate: now,
+      customerVersion: 1,
+      generationId: this.s.newId(),
+      notBefore: Date.parse(input.x509.validFrom),
+      notAfter: Date.parse(input.x509.validTo),
+      ...(input.caCertificateId !== undefined ? { caCertificateId: input.caCertificateId } : {}),
+      certificateMode: input.certificateMode,
+    };
+    this.s.certificates.set(id, c);
+    this.s.changed({ kind: 'certificate', op: 'created', id, certificate: copy(c) });
+    return { certificateArn: c.certificateArn, certificateId: id };
+  }
+
+  /** how many registered certificates this CA signed (DeleteCACertificate refuses while any are) */
+  signedBy(caCertificateId: string): number {
+    let n = 0;
+    for (const c of this.s.certificates.values()) if (c.caCertificateId === caCertificateId) n++;
+    return n;
+  }
+
   describe(id: string) {
     const c = this.get(id);
     return {
       certificateDescription: {
         certificateArn: c.certificateArn,
         certificateId: c.certificateId,
+        caCertificateId: c.caCertificateId,
         status: c.status,
         certificatePem: c.certificatePem,
         ownedBy: this.s.account,
@@ -69,7 +105,7 @@ export class Certificates {
         transferData: {},
         generationId: c.generationId,
         validity: { notBefore: seconds(c.notBefore), notAfter: seconds(c.notAfter) },
-        certificateMode: 'DEFAULT',
+        certificateMode: c.certificateMode ?? 'DEFAULT',
       },
     };
   }
@@ -119,7 +155,7 @@ export class Certificates {
     const all = [...this.s.certificates.values()].sort((a, b) => byName(key(a), key(b)) * (desc ? -1 : 1));
     const p = page(all, key, q.marker, limit, desc, 'marker');
     return {
-      certificates: p.items.map((c) => ({ certificateArn: c.certificateArn, certificateId: c.certificateId, status: c.status, creationDate: seconds(c.creationDate), certificateMode: 'DEFAULT' })),
+      certificates: p.items.map((c) => ({ certificateArn: c.certificateArn, certificateId: c.certificateId, status: c.status, creationDate: seconds(c.creationDate), certificateMode: c.certificateMode ?? 'DEFAULT' })),
       nextMarker: p.next,
     };
   }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthorityThing, BrokerAuthority, CertificateStatus } from '../authority.js';
 import { Attachments } from './attachments.js';
+import { CaCertificates, type RegisterCaInput } from './ca-certificates.js';
 import { Certificates } from './certificates.js';
 import { ChangeEmitter, type ChangeListener, type RegistryChange } from './changes.js';
 import { Policies, withVersions } from './policies.js';
+import { Registration } from './registration.js';
 import { Relation } from './relation.js';
 import { ThingTypes } from './thing-types.js';
 import { Things, type ThingUpdate } from './things.js';
@@ -29,6 +31,9 @@ export class Registry implements BrokerAuthority {
   private readonly certs: Certificates;
   private readonly policies: Policies;
   private readonly attachments: Attachments;
+  private readonly cas: CaCertificates;
+  private readonly registration: Registration;
+  private readonly trustChanges = new ChangeEmitter<void>();
   private readonly changes = new ChangeEmitter<RegistryChange>();
   private readonly certificateChanges = new ChangeEmitter<string>();
 
@@ -53,6 +58,8 @@ export class Registry implements BrokerAuthority {
     this.certs = new Certificates(this.s);
     this.policies = new Policies(this.s);
     this.attachments = new Attachments(this.s, this.things, this.certs, this.policies);
+    this.cas = new CaCertificates({ now: this.s.now, newId: this.s.newId, arn: (region, resource) => arn(this, region, resource), snapshot: opts.snapshot?.ca });
+    this.registration = new Registration(this.s, this.certs, this.cas);
     if (opts.snapshot) this.restore(opts.snapshot);
   }
 
@@ -67,6 +74,7 @@ export class Registry implements BrokerAuthority {
       policyTargets: this.s.policyTargets.pairs(),
       thingPrincipals: this.s.thingPrincipals.pairs(),
       thingTypes: [...this.s.thingTypes.values()],
+      ca: this.cas.snapshot(),
     };
   }
 
@@ -94,6 +102,7 @@ export class Registry implements BrokerAuthority {
   private changed(c: RegistryChange): void {
     this.changes.emit(c);
     // the broker's view: a certificate stopped being usable, or its policies or things changed
+    if (c.kind === 'certificate' && c.certificate.certificateMode === 'SNI_ONLY' && c.certificate.caCertificateId === undefined && c.op !== 'updated') this.trustChanges.emit();
     if (c.kind === 'certificate' && c.op !== 'created') this.certificateChanges.emit(c.id);
     else if (c.kind === 'attachment' && c.certificateId !== undefined) this.certificateChanges.emit(c.certificateId);
     else if (c.kind === 'policy' && c.defaultVersionChanged) {
@@ -157,6 +166,36 @@ export class Registry implements BrokerAuthority {
   }
   listCertificates(q: MarkerPaging = {}) {
     return this.certs.list(q);
+  }
+
+  // ---- CA certificates and certificates registered from elsewhere (registration.ts, ca-certificates.ts)
+
+  getRegistrationCode() {
+    return this.cas.registrationCode();
+  }
+  registerCaCertificate(input: RegisterCaInput, region = this.region) {
+    const out = this.cas.register(input, region);
+    this.trustChanges.emit();
+    return out;
+  }
+  describeCaCertificate(id: string) {
+    return this.cas.describe(id);
+  }
+  listCaCertificates(q: MarkerPaging = {}) {
+    return this.cas.list(q);
+  }
+  updateCaCertificate(id: string, q: { newStatus?: string; newAutoRegistrationStatus?: string }): void {
+    this.cas.update(id, q);
+  }
+  deleteCaCertificate(id: string): void {
+    this.cas.delete(id, (caId) => this.certs.signedBy(caId));
+    this.trustChanges.emit();
+  }
+  registerCertificate(input: { certificatePem: unknown; caCertificatePem?: unknown; status?: unknown; setAsActive?: boolean }, region = this.region) {
+    return this.registration.registerCertificate(input, region);
+  }
+  registerCertificateWithoutCa(input: { certificatePem: unknown; status?: unknown }, region = this.region) {
+    return this.registration.registerWithoutCa(input, region);
   }
 
   // ---- policies and attachments ----------------------------------------------------------------
@@ -233,6 +272,14 @@ export class Registry implements BrokerAuthority {
 
   onCertificateChange(listener: (certificateId: string) => void): () => void {
     return this.certificateChanges.on(listener);
+  }
+
+  trustedCertificates(): string[] {
+    return this.registration.trusted();
+  }
+
+  onTrustChange(listener: () => void): () => void {
+    return this.trustChanges.on(listener);
   }
 
   /** counts, for logs and /elf/info */

@@ -1,5 +1,7 @@
 import type { CertificateStatus } from '../authority.js';
 import type { RegistryChange } from './changes.js';
+import type { CaSnapshot } from './ca-certificates.js';
+import type { CertificateMode } from './ca-rules.js';
 import type { PolicyVersions } from './policy-versions.js';
 import type { Relation } from './relation.js';
 
@@ -27,6 +29,10 @@ export interface CertificateRecord {
   /** validity of the X.509 certificate, epoch milliseconds */
   notBefore: number;
   notAfter: number;
+  /** the registered CA that signed it (RegisterCertificate); absent for the stand-in's own and CA-less ones */
+  caCertificateId?: string;
+  /** absent means DEFAULT; SNI_ONLY for RegisterCertificateWithoutCA and certificates of SNI_ONLY CAs */
+  certificateMode?: CertificateMode;
 }
 
 /** A named policy; `policyDocument` is always its default version's document (policy-versions.ts). */
@@ -69,6 +75,8 @@ export interface RegistrySnapshot {
   thingPrincipals: [string, string][];
   /** absent in files written before thing types existed */
   thingTypes?: ThingTypeRecord[];
+  /** registered CA certificates and the registration code (absent in files written before them) */
+  ca?: CaSnapshot;
 }
 
 export interface RegistryOptions {
