@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
 import { Registry, type RegistrySnapshot } from './registry/index.js';
-import { readIfExists, writeFileAtomic } from '../util/atomic-write.js';
+import { createFileAtomic, readIfExists, writeFileAtomic } from '../util/atomic-write.js';
 import { loadRuleService } from './rules/index.js';
 import { CoalescingWriter } from './store.js';
 import { claimStateDir, ensureStateDir, writeRecreating } from './state-dir.js';
@@ -79,16 +78,48 @@ export const REGISTRY_FILE = 'registry.json';
 export async function loadOrCreateCa(dir: string, log: Logger): Promise<CertificateAuthority> {
   const certFile = path.join(dir, 'ca.pem');
   const keyFile = path.join(dir, 'ca.key');
+  const existing = await readCa(certFile, keyFile);
+  if (existing) return existing;
+  const ca = await createCertificateAuthority();
+  // each file appears whole or not at all (a concurrent start never reads an empty PEM); the key first, so a CA is never a certificate without its key
+  try {
+    await createFileAtomic(keyFile, ca.keyPem, { mode: 0o600 });
+    await createFileAtomic(certFile, ca.certPem, { mode: 0o644 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // another start made the CA at the same moment: use its CA
+    return eventually(() => readCa(certFile, keyFile), `${certFile} and ${keyFile}`);
+  }
+  log.info({ ca: certFile }, 'created a new local certificate authority');
+  return ca;
+}
+
+/** The CA's files, both present and not empty; undefined when neither exists. */
+async function readCa(certFile: string, keyFile: string): Promise<CertificateAuthority | undefined> {
   const [certPem, keyPem] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
-  if (certPem !== undefined && keyPem !== undefined) return { certPem, keyPem };
+  if (certPem !== undefined && keyPem !== undefined) {
+    const empty = certPem.trim() === '' ? certFile : keyPem.trim() === '' ? keyFile : undefined;
+    if (empty) throw new ElfError(`${empty} is empty; restore it, or remove ${certFile} and ${keyFile} to make a new CA`);
+    return { certPem, keyPem };
+  }
   if (certPem !== undefined || keyPem !== undefined) {
     throw new ElfError(`${certPem === undefined ? certFile : keyFile} is missing while ${certPem === undefined ? keyFile : certFile} exists; restore it or remove both to make a new CA`);
   }
-  const ca = await createCertificateAuthority();
-  await writeFile(keyFile, ca.keyPem, { mode: 0o600, flag: 'wx' });
-  await writeFile(certFile, ca.certPem, { mode: 0o644, flag: 'wx' });
-  log.info({ ca: certFile }, 'created a new local certificate authority');
-  return ca;
+  return undefined;
+}
+
+/** Polls briefly for a CA another process is writing (its key appears a moment before its certificate). */
+async function eventually(read: () => Promise<CertificateAuthority | undefined>, what: string): Promise<CertificateAuthority> {
+  for (let i = 0; ; i++) {
+    try {
+      const ca = await read();
+      if (ca) return ca;
+    } catch (e) {
+      if (i >= 50) throw e;
+    }
+    if (i >= 50) throw new ElfError(`${what}: another process began to make a CA here and did not finish`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function loadRegistry(file: string, region: string, account: string): Promise<Registry> {
@@ -129,9 +160,11 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
 /** A file-system failure in the state dir (full disk, read-only, …) as one line, not a stack trace. */
-function stateDirFailure(e: unknown, stateDir: string): unknown {
+export function stateDirFailure(e: unknown, stateDir: string): unknown {
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof ElfError || typeof err?.code !== 'string' || ['listen', 'bind', 'getaddrinfo'].includes(err.syscall ?? '')) return e;
+  // only a file-system call's failure (a code, a syscall and an errno); OpenSSL's errors (ERR_OSSL_…) and others carry a code alone
+  const fsError = typeof err?.code === 'string' && typeof err.syscall === 'string' && typeof err.errno === 'number';
+  if (e instanceof ElfError || !fsError || ['listen', 'bind', 'getaddrinfo'].includes(err.syscall ?? '')) return e;
   const hint = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'free some space and start again' : 'fix it or choose another directory with --state-dir';
   return new ElfError(`--state-dir ${stateDir}: ${err.syscall ?? 'access'} failed (${err.code}); ${hint}`, 'ELF_STATE_DIR');
 }

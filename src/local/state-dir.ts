@@ -1,6 +1,7 @@
 import { chmod, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeDirectory } from '../dirs.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ElfError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CertificateAuthority } from './ca.js';
@@ -70,8 +71,9 @@ export async function claimStateDir(dir: string): Promise<() => Promise<void>> {
  */
 export async function recreateStateDir(dir: string, ca: CertificateAuthority, log: Logger): Promise<void> {
   await ensureStateDir(dir);
-  await writeFile(path.join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
-  await writeFile(path.join(dir, 'ca.pem'), ca.certPem, { mode: 0o644 });
+  // whole files only: a start reading this directory must never see an empty PEM
+  await writeFileAtomic(path.join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+  await writeFileAtomic(path.join(dir, 'ca.pem'), ca.certPem, { mode: 0o644 });
   await writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`, { mode: 0o644 });
   log.warn({ stateDir: dir }, 'the state directory was removed while the stand-in ran; recreated it from what the stand-in holds in memory (CA, registry)');
 }

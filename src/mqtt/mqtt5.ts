@@ -6,6 +6,8 @@ import { ConnectionBase, abortError, buildWithOwnTrust, errorText, pemText, with
 
 /** Session kept by the broker across reconnects, so QoS 1 survives them (AWS's default expiry: 1 hour). */
 const SESSION_EXPIRY_S = DEFAULT_SESSION_EXPIRY_SECONDS;
+/** MQTT 5 reason code 0x87 Not authorized (AWS: a publish or subscribe the policy refuses) */
+const NOT_AUTHORIZED = 0x87;
 
 /**
  * MQTT 5 over `AwsIotMqtt5ClientConfigBuilder` (docs/aws-iot-facts.md#device-sdk-connections). Session RejoinPostSuccess with a
@@ -83,7 +85,9 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     this.client.on('disconnection', (e) => {
       const was = this.connected;
       this.connected = false;
-      if (was && !this.closed) this.emit({ type: 'interrupted', error: errorText(e.error) });
+      const code = e.disconnect?.reasonCode;
+      const error = code !== undefined && code >= 0x80 ? `the broker disconnected: reason code 0x${code.toString(16)}${e.disconnect?.reasonString ? ` (${e.disconnect.reasonString})` : ''}` : errorText(e.error);
+      if (was && !this.closed) this.emit({ type: 'interrupted', error, ...(code === NOT_AUTHORIZED ? { notAuthorized: true } : {}) });
     });
     this.client.on('messageReceived', (e) => {
       const topic = e.message.topicName;

@@ -43,8 +43,11 @@ export interface ConnectionOptions {
 export type ConnectionEvent =
   /** the first successful CONNACK */
   | { type: 'connected' }
-  /** an established connection was lost; the client is reconnecting */
-  | { type: 'interrupted'; error: string }
+  /**
+   * an established connection was lost; the client is reconnecting. `notAuthorized` when the broker
+   * said why with an MQTT 5 DISCONNECT 0x87 Not authorized (AWS: a publish or subscribe the policy refuses)
+   */
+  | { type: 'interrupted'; error: string; notAuthorized?: boolean }
   /** reconnected after an interruption */
   | { type: 'resumed'; sessionPresent: boolean }
   /**

@@ -1,6 +1,6 @@
 import type { ConnectionEvent } from '../mqtt/index.js';
 import type { RunState } from './run-state.js';
-import { TakeoverWatch, takeoverMessage } from './takeover.js';
+import { publishRefusedMessage, TakeoverWatch, takeoverMessage } from './takeover.js';
 
 /** Counts what happens to thing k's connection: its stats and the fleet's health. */
 export function trackConnection(run: RunState, k: number, e: ConnectionEvent): void {
@@ -13,7 +13,7 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
     case 'connected':
     case 'resumed':
       st.connected = true;
-      takeover.connected(run.clock.now());
+      takeover.connected(run.clock.now(), { sent: st.sent, answered: st.acked + st.failed });
       if (e.type === 'resumed') run.timeline?.resumed(run.clock.now());
       h.connectedNow++;
       if (e.type === 'resumed') {
@@ -29,7 +29,13 @@ export function trackConnection(run: RunState, k: number, e: ConnectionEvent): v
       h.connectedNow--;
       if (h.connectedNow === 0) h.lastUpMs = run.clock.now();
       h.lastInterruptError = e.error;
-      if (takeover.interrupted(run.clock.now())) h.takenOver.push(thing);
+      switch (takeover.interrupted(run.clock.now(), { sent: st.sent, answered: st.acked + st.failed, notAuthorized: e.notAuthorized === true })) {
+        case 'takeover':
+          h.takenOver.push(thing);
+          break;
+        case 'publish-refused':
+          h.publishRefused.push(thing);
+      }
       run.log.debug({ thing, error: e.error }, 'connection interrupted; reconnecting');
       break;
     case 'failed':
@@ -68,6 +74,7 @@ export function checkHealth(run: RunState): void {
     h.reportedInterruptions = interruptions;
   }
   if (h.takenOver.length > 0) run.log.warn(takeoverMessage(h.takenOver.splice(0)));
+  if (h.publishRefused.length > 0) run.log.warn(publishRefusedMessage(h.publishRefused.splice(0)));
   if (h.connectedNow > 0) h.lastUpMs = now;
   else if (!run.stop.aborted && h.refused.size > 0 && h.refused.size + h.everConnected >= run.settings.things) refusedAll(run);
   else if (!run.stop.aborted && now - h.lastUpMs > run.settings.giveUpAfterMs) giveUp(run);

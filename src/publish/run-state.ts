@@ -66,6 +66,8 @@ export interface Health {
   takeover: Map<number, TakeoverWatch>;
   /** things that seem taken over, not yet logged */
   takenOver: string[];
+  /** things whose connection the broker ends for a publish the policy refuses, not yet reported */
+  publishRefused: string[];
 }
 
 /**
@@ -126,7 +128,7 @@ export class RunState {
     this.readers = opts.devices.map((_, k) => (s.partition ? this.feed.reader(k, s.things) : this.feed.reader(0, 1)));
     this.conns = new Array(s.things);
     this.pacer = new SlotPacer(clock, PACER_TICK_MS);
-    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, refused: new Set(), takeover: new Map(), takenOver: [] };
+    this.health = { connectedNow: 0, everConnected: 0, lastUpMs: this.startMs, reportedInterruptions: 0, refused: new Set(), takeover: new Map(), takenOver: [], publishRefused: [] };
     this.lastSettleMs = this.startMs;
     this.timeline = opts.timeline ? new RunTimeline(this.startMs, this.startedAt) : undefined;
     const r = opts.replay;

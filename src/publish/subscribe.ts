@@ -130,7 +130,7 @@ async function connect(conn: DeviceConnection, opts: SubscribeOptions, log: Logg
     } else if (e.type === 'connected' || e.type === 'resumed') takeover.connected(clock.now());
     else if (e.type === 'interrupted') {
       log.warn({ error: e.error }, 'connection interrupted; reconnecting');
-      if (takeover.interrupted(clock.now())) log.warn(takeoverMessage([opts.clientId ?? opts.device.name]));
+      if (takeover.interrupted(clock.now()) === 'takeover') log.warn(takeoverMessage([opts.clientId ?? opts.device.name]));
     }
   });
   const giveUp = new AbortController();

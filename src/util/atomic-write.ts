@@ -43,6 +43,29 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array, o
   if (durable) await syncDir(path.dirname(file));
 }
 
+/**
+ * Create `file` with this content, atomically and only if it does not exist yet: the content goes to a
+ * temporary file first, which is then hard-linked to `file` (link fails with EEXIST when `file` exists,
+ * as a `wx` open would); a concurrent reader never sees the file half written or empty.
+ */
+export async function createFileAtomic(file: string, text: string | Uint8Array, opts: Pick<AtomicWriteOptions, 'mode'> = {}): Promise<void> {
+  const tmp = `${file}.${process.pid}.new`;
+  try {
+    await fsp.rm(tmp, { force: true });
+    const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.link(tmp, file);
+  } finally {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+  }
+  await syncDir(path.dirname(file));
+}
+
 /** The same, synchronously: for a caller that must let nothing run between its snapshot and the rename. */
 export function writeFileAtomicSync(file: string, text: string, opts: AtomicWriteOptions = {}): void {
   const tmp = tmpFor(file, opts);
