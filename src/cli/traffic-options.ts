@@ -40,8 +40,10 @@ export interface TrafficInput {
 
 /**
  * Reads and checks the template before any connection is made: it compiles, and, unless it reads
- * the current line (known only per message), renders once for the first thing. Checks that a topic
- * template stays under the fleet's topic root, which is all its policy lets a thing publish to.
+ * the current line (known only per message), renders once for the first thing. Checks that the
+ * topic (or a topic template) stays under the fleet's topic root, which is all its policy lets a
+ * thing publish to; `topicRoot` is undefined when the broker is not the fleet's target
+ * (--mqtt-endpoint), whose rules are its own.
  */
 export async function trafficInput(o: TrafficOptionValues, topic: string, topicRoot: string | undefined, source: Source): Promise<TrafficInput> {
   const seed = o.seed ?? randomInt(2 ** 32 - 1);
@@ -49,11 +51,9 @@ export async function trafficInput(o: TrafficOptionValues, topic: string, topicR
   if (o.speed !== undefined && replay === undefined) throw new UsageError('--speed applies to --replay-time only');
   const { compileTemplate, isTopicTemplate, topicPolicyProblem, compileTopic } = await import('../traffic/index.js');
   const base = { seed, ...(replay ? { replay } : {}), ...(topicRoot !== undefined ? { policyRoot: topicRoot } : {}) };
-  if (isTopicTemplate(topic)) {
-    compileTopic(topic);
-    const problem = topicRoot === undefined ? undefined : topicPolicyProblem(topic, topicRoot);
-    if (problem) throw new UsageError(problem);
-  }
+  if (isTopicTemplate(topic)) compileTopic(topic);
+  const problem = topicRoot === undefined ? undefined : topicPolicyProblem(topic, topicRoot);
+  if (problem) throw new UsageError(problem);
   if (o.scenario !== undefined) {
     if (o.template !== undefined) throw new UsageError('give --template or --scenario, not both');
     // loaded here to fail before any connection (a missing file, a syntax error, no generator)

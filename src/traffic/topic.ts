@@ -24,8 +24,9 @@ export function compileTopic(source: string): TopicTemplate {
   const parts: Array<string | string[]> = [];
   let last = 0;
   for (const m of source.matchAll(PLACEHOLDER)) {
+    // a field name may hold spaces ({Time Bin}); dots reach inside objects ({a.b})
     const name = m[1]!.trim();
-    if (!/^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/.test(name)) throw new UsageError(`--topic '${source}': {${m[1]}} is not a placeholder (thing, index, seq or a field name)`);
+    if (name === '' || name.split('.').some((p) => p.trim() === '' || p !== p.trim())) throw new UsageError(`--topic '${source}': {${m[1]}} is not a placeholder (thing, index, seq or a field name)`);
     if (m.index > last) parts.push(source.slice(last, m.index));
     parts.push(name.split('.'));
     last = m.index + m[0].length;
@@ -65,10 +66,15 @@ function field(payload: unknown, path: string[]): unknown {
 
 /**
  * Why the fleet's policy (publish to `<root>` and `<root>/*`, written by `elf create --topic-root`)
- * would refuse topics of this template, or undefined when every topic it makes is allowed: the text
- * before the first placeholder must be the root followed by `/`.
+ * would refuse this topic, or topics of this template; undefined when every topic it makes is
+ * allowed. A plain topic must be the root or under it; in a template, the text before the first
+ * placeholder must be the root followed by `/`.
  */
 export function topicPolicyProblem(template: string, topicRoot: string): string | undefined {
+  if (!isTopicTemplate(template)) {
+    if (template === topicRoot || template.startsWith(`${topicRoot}/`)) return undefined;
+    return `--topic '${template}' is outside the fleet's topic root '${topicRoot}' (its policy allows ${topicRoot} and ${topicRoot}/*): use a topic under '${topicRoot}/', or create the fleet with --topic-root`;
+  }
   const literal = template.slice(0, template.indexOf('{'));
   if (literal.startsWith(`${topicRoot}/`)) return undefined;
   return `--topic '${template}' can publish outside the fleet's topic root '${topicRoot}' (its policy allows ${topicRoot} and ${topicRoot}/*): start it with '${topicRoot}/', or create the fleet with --topic-root`;

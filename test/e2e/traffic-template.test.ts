@@ -142,6 +142,8 @@ describe('send --template against elf local', () => {
     expectOneLineError(await runCli(['send', '--template', notJson, '--count', '1', '--state-dir', dir], { cwd: work }), 2, /notjson\.json: not JSON/);
     expectOneLineError(await runCli(['send', '--template', path.join(work, 'missing.json'), '--state-dir', dir], { cwd: work }), 2, /--template .*missing\.json: no such file/);
     expectOneLineError(await runCli(['send', '--topic', 'other/{thing}', '--count', '1', '--state-dir', dir], { cwd: work }), 2, /--topic 'other\/\{thing\}' can publish outside the fleet's topic root 'elf'/);
+    // a plain topic too: the policy would refuse every publish (AWS closes the connection on the first)
+    expectOneLineError(await runCli(['send', '--topic', 'other', '--append-thing-name', '--count', '1', '--state-dir', dir], { cwd: work }), 2, /--topic 'other' is outside the fleet's topic root 'elf'/);
     // a field the line does not have: the run stops with an error naming the template's field
     const lines = write('lines.jsonl', '{"Direction":"N"}\n{"Other":1}\n');
     const reads = write('reads.json', JSON.stringify({ d: '{{ line.Direction }}' }));
@@ -153,20 +155,20 @@ describe('send --template against elf local', () => {
   });
 
   it('a topic from the fields of a file and values enriched from the line', async () => {
-    const lines = write('radar.jsonl', ['{"Direction":"NB","Count":3}', '{"Direction":"SB","Count":5}'].join('\n'));
-    const enrich = write('enrich.json', JSON.stringify({ dir: '{{ line.Direction }}', count: '{{ line.Count }}', device: '{{ thing }}', seq: '{{ seq }}' }));
+    const lines = write('radar.jsonl', ['{"Direction":"NB","Count":3,"Time Bin":"07:00"}', '{"Direction":"SB","Count":5,"Time Bin":"07:15"}'].join('\n'));
+    const enrich = write('enrich.json', JSON.stringify({ dir: '{{ line.Direction }}', count: '{{ line.Count }}', bin: "{{ 'Time Bin' of line }}", device: '{{ thing }}', seq: '{{ seq }}' }));
     const r = await runCli(['send', '--things', 'thing_0', '--json-message', lines, '--template', enrich, '--topic', 'elf/radar/{dir}', '--no-loop', '--interval', '0.02', '--state-dir', dir], { cwd: work });
     expect(r.exitCode, r.stderr).toBe(0);
     await eventually(() => got.length >= 2, () => `2 messages, got ${got.length}`);
     expect(got.splice(0)).toEqual([
-      { topic: 'elf/radar/NB', payload: '{"dir":"NB","count":3,"device":"thing_0","seq":0}' },
-      { topic: 'elf/radar/SB', payload: '{"dir":"SB","count":5,"device":"thing_0","seq":1}' },
+      { topic: 'elf/radar/NB', payload: '{"dir":"NB","count":3,"bin":"07:00","device":"thing_0","seq":0}' },
+      { topic: 'elf/radar/SB', payload: '{"dir":"SB","count":5,"bin":"07:15","device":"thing_0","seq":1}' },
     ]);
     // without a payload template, the line is sent as it is and routed by its own field
-    const plain = await runCli(['send', '--things', 'thing_0', '--json-message', lines, '--topic', 'elf/{thing}/{Direction}', '--no-loop', '--interval', '0.02', '--state-dir', dir], { cwd: work });
+    const plain = await runCli(['send', '--things', 'thing_0', '--json-message', lines, '--topic', 'elf/{thing}/{Direction}/{Time Bin}', '--no-loop', '--interval', '0.02', '--state-dir', dir], { cwd: work });
     expect(plain.exitCode, plain.stderr).toBe(0);
     await eventually(() => got.length >= 2, () => `2 messages, got ${got.length}`);
-    expect(got.splice(0).map((m) => m.topic)).toEqual(['elf/thing_0/NB', 'elf/thing_0/SB']);
+    expect(got.splice(0).map((m) => m.topic)).toEqual(['elf/thing_0/NB/07:00', 'elf/thing_0/SB/07:15']);
   });
 
   it('--rate instead of --interval; --shadow-every 2 makes every 2nd payload the shadow\'s reported state', async () => {

@@ -21,6 +21,11 @@ describe('payload templates', () => {
     expect(m1).toMatchObject({ b: false, s: 'id-thing_3-1', nested: { x: [1, 'k'] } });
   });
 
+  it("fields whose names hold spaces: filtrex's quoted names with its `of` operator, {{ 'Time Bin' of line }}", async () => {
+    const s = await spec({ bin: "{{ 'Time Bin' of line }}", next: "{{ 'Day of Week' of line + 1 }}", deep: "{{ 'x y' of line.nested }}" });
+    expect(messages(s, 0, 1, '{"Time Bin":"07:15","Day of Week":2,"nested":{"x y":true}}')[0]).toEqual({ bin: '07:15', next: 3, deep: true });
+  });
+
   it('values from the current line: {{ line.field }} keeps the field and its type', async () => {
     const s = await spec({ dir: '{{ line.Direction }}', count: '{{ line.Count + 1 }}', who: '{{ thing }}' });
     expect(messages(s, 0, 1, '{"Direction":"N","Count":41}')[0]).toEqual({ dir: 'N', count: 42, who: 'thing_0' });
@@ -108,7 +113,13 @@ describe('topic templates', () => {
     const t = compileTopic('elf/{Direction}');
     expect(() => t.render('x', 0, 0, {})).toThrow(/\{Direction\}: the payload has no such field/);
     expect(() => t.render('x', 0, 0, { Direction: 'a+b' })).toThrow(/cannot be a topic level/);
-    expect(() => compileTopic('elf/{a b}')).toThrow(/is not a placeholder/);
+    expect(() => compileTopic('elf/{}')).toThrow(/is not a placeholder/);
+    expect(() => compileTopic('elf/{a..b}')).toThrow(/is not a placeholder/);
+  });
+
+  it('a field name with spaces is a placeholder too: {Time Bin}', () => {
+    const t = compileTopic('elf/{ Time Bin }/{Day of Week}');
+    expect(t.render('x', 0, 0, { 'Time Bin': '07:15', 'Day of Week': 2 })).toBe('elf/07:15/2');
   });
 
   it('the policy check: a template must stay under the fleet topic root', () => {
@@ -117,6 +128,13 @@ describe('topic templates', () => {
     expect(topicPolicyProblem('{thing}/elf', 'elf')).toMatch(/outside the fleet's topic root 'elf'/);
     expect(topicPolicyProblem('elfish/{thing}', 'elf')).toMatch(/outside/);
     expect(topicPolicyProblem('other/{thing}', 'elf')).toMatch(/outside/);
+  });
+
+  it('the policy check of a plain topic: the root or under it', () => {
+    expect(topicPolicyProblem('elf', 'elf')).toBeUndefined();
+    expect(topicPolicyProblem('elf/a/b', 'elf')).toBeUndefined();
+    expect(topicPolicyProblem('elfish', 'elf')).toMatch(/--topic 'elfish' is outside the fleet's topic root 'elf'/);
+    expect(topicPolicyProblem('other/elf', 'elf')).toMatch(/outside/);
   });
 
   it('a topic from the line itself (no payload template)', () => {

@@ -131,7 +131,8 @@ export function sendCommand(): Command {
     const workers = workerCount(raw.workers, devices.length);
     // one process deals its own lines of the whole fleet's partition; workers each deal theirs
     const source = await openSource(input.source, workers === 1 ? global : undefined);
-    const traffic = await trafficInput(raw, raw.topic, fleet.state?.topicRoot, await openSource(input.source));
+    // the fleet's policy guards its own target only: another broker (--mqtt-endpoint) has its own rules
+    const traffic = await trafficInput(raw, raw.topic, raw.mqttEndpoint ? undefined : fleet.state?.topicRoot, await openSource(input.source));
 
     // the input is good: the things are this run's (or another elf's, which fails here)
     const claim = await claimThings(ctx.stateDir, 'send', devices.map((d) => d.name), { onWait: waitingFor(log) });
