@@ -9,21 +9,21 @@ import type { Traffic } from '../traffic.js';
 import { ensureConsoleIdentity } from './identity.js';
 import { ConsoleRefusal, LiveClient } from './live-client.js';
 import { SseStream } from './stream.js';
-import { buildView, type ShadowEntry } from './view.js';
+import { startViewFeed } from './feed.js';
 import type { CertificateAuthority } from '../ca.js';
 
 /**
  * The stand-in's web console at /console: a single-page app bundled at build time (app/, esbuild
  * into static/), and its data over Server-Sent Events:
- * - GET /console/events: `view` (registry, connections, shadows, rules with their counts and the last rows of each sink; sent when it changed, checked
+ * - GET /console/events: `view` (registry, connections, shadows, rules with their counts and the
+ *   last rows of each sink; pushed on a registry change, and when the counters changed, checked
  *   every VIEW_CHECK_MS) and `rate` (per-second traffic of the last minutes; all of it first, then
- *   the newest seconds every second);
+ *   the newest seconds); feed.ts;
  * - GET /console/messages?filter=<f>: the messages the console's MQTT client receives on a filter;
  * - POST /console/publish {topic, payload, qos}: published by that client.
  * Both go through the broker as the console identity (identity.ts), under its policy.
  */
 
-export const VIEW_CHECK_MS = 500;
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
 
@@ -32,6 +32,8 @@ const INDEX_HTML = `<!doctype html>
 <title>elf local console</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console/app.css"></head>
 <body><div id="app"></div><script type="module" src="/console/app.js"></script></body></html>
 `;
+
+export { VIEW_CHECK_MS } from './feed.js';
 
 export interface ConsoleDeps {
   registry: Registry;
@@ -46,20 +48,14 @@ export interface ConsoleDeps {
   log: Logger;
   /** answer peers that are not on loopback (default false: 403 for them) */
   allowRemote?: boolean;
+  /** how often the view's counters (traffic, rules) are checked for a change; default VIEW_CHECK_MS */
+  viewCheckMs?: number;
 }
 
 export interface Console {
   /** handles /console requests; false for any other path */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   close(): Promise<void>;
-}
-
-function shadowEntries(shadows: ShadowService): ShadowEntry[] {
-  return Object.keys(shadows.snapshot()).flatMap((k) => {
-    const [thingName, name] = k.split('\u0000') as [string, string | undefined];
-    const document = shadows.document(thingName, name) as ShadowEntry['document'] | undefined;
-    return document ? [{ thingName, ...(name !== undefined ? { name } : {}), document }] : [];
-  });
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -82,50 +78,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-/** The registry view and the rate, pushed to every open Things/Rate page when they change (SSE). */
-function startViewFeed(d: ConsoleDeps, streams: Set<SseStream>) {
-  const view = () =>
-    buildView({
-      registry: d.registry.snapshot(),
-      shadows: shadowEntries(d.shadows),
-      clients: d.traffic.clients(),
-      traffic: d.traffic.totals(),
-      ...(d.rules ? { rules: d.rules.rules.snapshot() } : {}),
-      ...(d.rules?.stats() ? { ruleStats: d.rules.stats() } : {}),
-      ...(d.rules ? { ruleCounters: d.rules.ruleCounters(), sinks: d.rules.recentRows() } : {}),
-    });
-  const viewers = new Map<SseStream, { last: string }>();
-  let lastRateSecond = 0;
-  const tick = setInterval(() => {
-    if (viewers.size === 0) return;
-    const text = JSON.stringify(view());
-    const fresh = d.traffic.seconds().filter((s) => s.t >= lastRateSecond);
-    lastRateSecond = Math.floor(Date.now() / 1000) - 1;
-    for (const [s, state] of viewers) {
-      if (state.last !== text) {
-        state.last = text;
-        s.send('view', JSON.parse(text));
-      }
-      if (fresh.length > 0) s.send('rate', { seconds: fresh, now: Date.now() });
-    }
-  }, VIEW_CHECK_MS);
-  tick.unref();
-  return {
-    open(res: ServerResponse) {
-      const s: SseStream = new SseStream(res, () => {
-        viewers.delete(s);
-        streams.delete(s);
-      });
-      streams.add(s);
-      const v = view();
-      viewers.set(s, { last: JSON.stringify(v) });
-      s.send('view', v);
-      s.send('rate', { seconds: d.traffic.seconds(), now: Date.now() });
-    },
-    stop: () => clearInterval(tick),
-  };
 }
 
 /** The Test page's subscription: one SSE stream per filter, fed by the console's own MQTT client. */
