@@ -41,12 +41,16 @@ export interface TrafficOptions {
   windowSeconds?: number;
   /** distinct topics counted one by one; the rest are counted under OTHER_TOPICS; default 1000 */
   maxTopics?: number;
+  /** distinct topic roots counted one by one; the rest are counted under OTHER_ROOTS; default 1000 */
+  maxRoots?: number;
   /** distinct client ids remembered; disconnected ones are forgotten first; default 10000 */
   maxClients?: number;
 }
 
 /** Where topics past maxTopics are counted, so a stream of unique topics cannot grow memory. */
 export const OTHER_TOPICS = '(other topics)';
+/** Where roots past maxRoots are counted (a client publishing to many distinct first levels cannot grow memory either). */
+export const OTHER_ROOTS = '(other)';
 
 const zero = (): Flow => ({ in: { messages: 0, bytes: 0 }, out: { messages: 0, bytes: 0 } });
 
@@ -76,6 +80,7 @@ export class Traffic {
   private readonly now: () => number;
   private readonly windowSeconds: number;
   private readonly maxTopics: number;
+  private readonly maxRoots: number;
   private readonly maxClients: number;
   private readonly all = zero();
   private readonly byTopic = new Map<string, Flow>();
@@ -89,6 +94,7 @@ export class Traffic {
     this.now = opts.now ?? Date.now;
     this.windowSeconds = opts.windowSeconds ?? 300;
     this.maxTopics = opts.maxTopics ?? 1000;
+    this.maxRoots = opts.maxRoots ?? 1000;
     this.maxClients = opts.maxClients ?? 10_000;
   }
 
@@ -167,7 +173,8 @@ export class Traffic {
     let t = this.byTopic.get(key);
     if (!t) this.byTopic.set(key, (t = zero()));
     add(t, dir, bytes);
-    const rootKey = topicRoot(topic);
+    const root = topicRoot(topic);
+    const rootKey = this.byRoot.has(root) || this.byRoot.size < this.maxRoots ? root : OTHER_ROOTS;
     let r = this.byRoot.get(rootKey);
     if (!r) this.byRoot.set(rootKey, (r = zero()));
     add(r, dir, bytes);

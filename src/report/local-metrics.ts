@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ExecutorStats, RuleCounters } from '../local/rules/executor.js';
-import type { ConnectionTotals, Denials, Flow } from '../local/traffic.js';
+import { OTHER_ROOTS, type ConnectionTotals, type Denials, type Flow } from '../local/traffic.js';
 import type { StandIn } from '../local/server.js';
 import type { ScrapedRegistry } from './metrics-server.js';
 
@@ -11,7 +11,7 @@ import type { ScrapedRegistry } from './metrics-server.js';
 
 /** Topic roots labelled one by one at most (a label per value is a series in Prometheus); the rest sum under OTHER_ROOTS. */
 export const MAX_ROOT_LABELS = 100;
-export const OTHER_ROOTS = '(other)';
+export { OTHER_ROOTS } from '../local/traffic.js';
 export const LOCAL_METRICS = {
   connections: 'elf_local_connections',
   connects: 'elf_local_connects_total',

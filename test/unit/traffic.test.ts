@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachTraffic, OTHER_TOPICS, topicRoot, Traffic, type TrafficSource } from '../../src/local/traffic.js';
+import { attachTraffic, OTHER_ROOTS, OTHER_TOPICS, topicRoot, Traffic, type TrafficSource } from '../../src/local/traffic.js';
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -38,6 +38,14 @@ describe('Traffic', () => {
     expect(tr.seconds().map((s) => s.t)).toEqual([11]);
     c.advance(5000);
     expect(tr.seconds()).toEqual([]);
+  });
+
+  it('counts roots past maxRoots under one bucket, however many distinct roots come', () => {
+    const tr = new Traffic({ maxRoots: 2 });
+    for (let i = 0; i < 1000; i++) tr.received(`root${i}/x`, 1);
+    tr.received('root0/y', 1);
+    const roots = Object.fromEntries(tr.roots().map((r) => [r.root, r.in.messages]));
+    expect(roots).toEqual({ root0: 2, root1: 1, [OTHER_ROOTS]: 998 });
   });
 
   it('counts topics past maxTopics under one bucket', () => {
