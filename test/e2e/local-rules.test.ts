@@ -217,6 +217,18 @@ describe('rules run on what devices publish', () => {
     await iot.send(new DeleteTopicRuleCommand({ ruleName: 'ingest_rule' }));
   });
 
+  it("a firehose action without separator writes the records back to back, as AWS's does; a nested SELECT runs", async () => {
+    // https://docs.aws.amazon.com/iot/latest/developerguide/kinesis-firehose-rule-action.html: separator is optional, none by default
+    await iot.send(new CreateTopicRuleCommand({ ruleName: 'nosep_rule', topicRulePayload: payload("SELECT (SELECT VALUE n FROM e WHERE v > 1) AS names FROM 'nested/+'", [{ firehose: { roleArn: ROLE, deliveryStreamName: 'nosep' } }]) }));
+    const file = path.join(s.stateDir, 'sinks', 'firehose', 'nosep.jsonl');
+    const sinkText = (want: string) => until(async () => ((await readFile(file, 'utf8')) === want ? want : undefined), `${file} to hold ${want}`);
+    await device.client.publishAsync('nested/a', JSON.stringify({ e: [{ n: 'a', v: 2 }, { n: 'b', v: 1 }, { n: 'c', v: 3 }] }), { qos: 1 });
+    await sinkText('{"names":["a","c"]}');
+    await device.client.publishAsync('nested/a', JSON.stringify({ e: [] }), { qos: 1 });
+    await sinkText('{"names":["a","c"]}{"names":[]}');
+    await iot.send(new DeleteTopicRuleCommand({ ruleName: 'nosep_rule' }));
+  });
+
   it('SELECT * passes a payload that is not JSON through to S3 byte for byte', async () => {
     await iot.send(new CreateTopicRuleCommand({ ruleName: 'raw_rule', topicRulePayload: payload("SELECT * FROM 'raw/+'", [{ s3: { roleArn: ROLE, bucketName: 'raw', key: '${topic(2)}.bin' } }]) }));
     const bytes = Buffer.from([0, 1, 2, 0xff, 0x7b]);
