@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError, invalid, type ApiErrorName } from './api-error.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { elfRoutes } from './routes/elf.js';
+import { eventConfigurationRoutes } from './routes/event-configurations.js';
 import { policyRoutes } from './routes/policies.js';
 import { header, Query, type ApiOptions, type Ctx, type Route } from './routes/route.js';
 import { ruleRoutes } from './routes/rules.js';
@@ -48,7 +49,7 @@ export class ControlPlaneApi {
   private readonly routes: Route[];
 
   constructor(private readonly o: ApiOptions) {
-    this.routes = [...ruleRoutes(o), ...thingRoutes(o), ...thingTypeRoutes(o), ...certificateRoutes(o), ...policyRoutes(o), ...elfRoutes(o)];
+    this.routes = [...ruleRoutes(o), ...thingRoutes(o), ...thingTypeRoutes(o), ...certificateRoutes(o), ...policyRoutes(o), ...eventConfigurationRoutes(o), ...elfRoutes(o)];
   }
 
   private match(method: string, segments: string[]): { route: Route; params: Record<string, string> } | undefined {

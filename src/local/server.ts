@@ -9,6 +9,7 @@ import { FaultInjector } from './faults.js';
 import { createControlPlaneServer } from './http.js';
 import { KeyPool } from './key-pool.js';
 import { startLocalBroker } from './local-broker.js';
+import { EventConfigurations, startRegistryEvents } from './registry-events.js';
 import { Registry, type RegistrySnapshot } from './registry/index.js';
 import { createFileAtomic, readIfExists, writeFileAtomic } from '../util/atomic-write.js';
 import { loadRuleService } from './rules/index.js';
@@ -312,6 +313,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     let mqttPort = options.mqttPort;
     let httpPort = options.port;
     const keys = startKeyPool(options, log, teardown);
+    const eventConfigurations = new EventConfigurations();
     const rules = await loadRuleService({ stateDir, region: options.region, account: options.account, log });
     teardown.add(() => rules.close());
     const api = new ControlPlaneApi({
@@ -324,6 +326,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       throttle: options.throttle ? new TokenBuckets() : undefined,
       faults: options.faultRate ? new FaultInjector(options.faultRate, options.faultSeed) : undefined,
       rules: { rules: rules.rules, save: () => rules.save(), stats: () => rules.stats() },
+      eventConfigurations,
     });
     const wired: { console?: Console } = {};
     const http = createControlPlaneServer(api, log, consoleRoute(wired));
@@ -337,6 +340,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     teardown.add(() => broker.close());
     mqttPort = broker.port;
     rules.attach(broker);
+    teardown.add(startRegistryEvents({ onChange: (l) => registry.onChange(l), accountId: registry.account, config: eventConfigurations, publish: (topic, payload) => broker.publish({ topic, payload, qos: 1 }), now: Date.now, onError: (topic, err) => log.debug({ topic, err: err.message }, 'could not publish a registry event') }));
     const traffic = new Traffic();
     attachTraffic(traffic, broker.events);
     const shown = await openConsole({ registry, traffic, shadows: broker.shadows, rules, ca, stateDir, mqttPort: () => mqttPort, advertisedHost, save: () => writer.save(), log }, options, hostInUrl, port, teardown);

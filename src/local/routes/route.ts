@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { invalid } from '../api-error.js';
 import type { CertificateAuthority, IssuedCertificate } from '../ca.js';
 import type { FaultInjector } from '../faults.js';
+import type { EventConfigurations } from '../registry-events.js';
 import type { Registry } from '../registry/index.js';
 import type { TopicRules } from '../rules/topic-rules.js';
 import type { TokenBuckets } from '../throttle.js';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   faults?: FaultInjector;
   /** topic rules and how to persist them (awaited after every change, before the answer) */
   rules?: { rules: TopicRules; save: () => Promise<void>; stats?: () => unknown };
+  /** which registry events are published (UpdateEventConfigurations) */
+  eventConfigurations?: EventConfigurations;
 }
 
 export interface Ctx {
