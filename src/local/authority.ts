@@ -15,8 +15,11 @@ export interface BrokerAuthority {
   readonly account: string;
   /** the registered certificate with this id (SHA-256 of its DER), or undefined */
   certificate(certificateId: string): { certificateArn: string; status: CertificateStatus } | undefined;
-  /** the policy documents (JSON text) attached to a certificate, by its ARN */
-  policyDocuments(certificateArn: string): string[];
+  /**
+   * the policy documents (JSON text) in force for a certificate, by its ARN: those attached to it and,
+   * when `clientId` names a thing attached to it, those of the thing's groups
+   */
+  policyDocuments(certificateArn: string, clientId?: string): string[];
   /** the things a certificate is attached to */
   thingsOf(certificateArn: string): AuthorityThing[];
   /**

@@ -24,6 +24,7 @@ function checkName(kind: string, value: string, pattern: RegExp, max: number): s
 
 export const thingName = (v: string): string => checkName('thingName', v, THING_NAME, MAX_THING_NAME_LENGTH);
 export const thingTypeName = (v: string): string => checkName('thingTypeName', v, THING_NAME, MAX_THING_NAME_LENGTH);
+export const thingGroupName = (v: string): string => checkName('thingGroupName', v, THING_NAME, MAX_THING_NAME_LENGTH);
 export const billingGroupName = (v: string): string => checkName('billingGroupName', v, THING_NAME, MAX_THING_NAME_LENGTH);
 export const policyName = (v: string): string => checkName('policyName', v, POLICY_NAME, MAX_POLICY_NAME_LENGTH);
 

@@ -133,7 +133,7 @@ export class Authorizer {
   private policiesOf(s: Session): PolicyDocument[] {
     if (!s.policies) {
       s.policies = [];
-      for (const text of this.authority.policyDocuments(s.certificateArn)) {
+      for (const text of this.authority.policyDocuments(s.certificateArn, s.ctx.clientId)) {
         try {
           s.policies.push(parsePolicy(text));
         } catch (e) {

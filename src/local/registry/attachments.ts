@@ -4,6 +4,7 @@ import { page, pageSize } from '../page.js';
 import * as valid from '../validate.js';
 import type { Certificates } from './certificates.js';
 import type { Policies } from './policies.js';
+import type { ThingGroups } from './thing-groups.js';
 import type { Things } from './things.js';
 import { byName, type MarkerPaging, type RegistryState, type TokenPaging } from './types.js';
 
@@ -14,31 +15,42 @@ export class Attachments {
     private readonly things: Things,
     private readonly certificates: Certificates,
     private readonly policies: Policies,
+    private readonly groups: ThingGroups,
   ) {}
+
+  /** A policy target: a certificate ARN or a thing-group ARN (https://docs.aws.amazon.com/iot/latest/apireference/API_AttachPolicy.html). */
+  private target(target: unknown): { arn: string; certificateId?: string; group?: string } {
+    const g = typeof target === 'string' ? this.groups.byArn(target) : undefined;
+    if (g) return { arn: g.thingGroupArn, group: g.thingGroupName };
+    const c = this.certificates.principal(target, 'target');
+    return { arn: c.certificateArn, certificateId: c.certificateId };
+  }
 
   attachPolicy(policyName: string, target: unknown): void {
     const p = this.policies.get(policyName);
-    const c = this.certificates.principal(target, 'target');
-    if (this.s.policyTargets.has(p.policyName, c.certificateArn)) return; // attaching twice is a no-op
-    if (this.s.policyTargets.to(c.certificateArn).length >= MAX_POLICIES_PER_CERTIFICATE) {
+    const t = this.target(target);
+    if (this.s.policyTargets.has(p.policyName, t.arn)) return; // attaching twice is a no-op
+    if (this.s.policyTargets.to(t.arn).length >= MAX_POLICIES_PER_CERTIFICATE) {
       throw new ApiError('LimitExceededException', `The number of attached policies to the principal cannot exceed ${MAX_POLICIES_PER_CERTIFICATE}`);
     }
-    this.s.policyTargets.add(p.policyName, c.certificateArn);
-    this.s.changed({ kind: 'attachment', op: 'created', attachment: 'policy', name: p.policyName, target: c.certificateArn, certificateId: c.certificateId });
+    this.s.policyTargets.add(p.policyName, t.arn);
+    this.s.changed({ kind: 'attachment', op: 'created', attachment: 'policy', name: p.policyName, target: t.arn, ...(t.certificateId ? { certificateId: t.certificateId } : {}) });
   }
 
   detachPolicy(policyName: string, target: unknown): void {
     const p = this.policies.get(policyName);
-    const c = this.certificates.principal(target, 'target');
-    if (!this.s.policyTargets.delete(p.policyName, c.certificateArn)) {
-      throw notFound(`The policy ${p.policyName} is not attached to ${c.certificateArn}`);
+    const t = this.target(target);
+    if (!this.s.policyTargets.delete(p.policyName, t.arn)) {
+      throw notFound(`The policy ${p.policyName} is not attached to ${t.arn}`);
     }
-    this.s.changed({ kind: 'attachment', op: 'deleted', attachment: 'policy', name: p.policyName, target: c.certificateArn, certificateId: c.certificateId });
+    this.s.changed({ kind: 'attachment', op: 'deleted', attachment: 'policy', name: p.policyName, target: t.arn, ...(t.certificateId ? { certificateId: t.certificateId } : {}) });
   }
 
-  listAttachedPolicies(target: unknown, q: MarkerPaging = {}) {
-    const c = this.certificates.principal(target, 'target');
-    return this.policies.page(this.s.policyTargets.to(c.certificateArn), q);
+  /** ListAttachedPolicies; for a thing group, `recursive` adds the policies of its ancestors. */
+  listAttachedPolicies(target: unknown, q: MarkerPaging & { recursive?: boolean } = {}) {
+    const t = this.target(target);
+    const arns = t.group !== undefined && q.recursive ? [t.arn, ...this.groups.ancestors(t.group).map((g) => g.thingGroupArn)] : [t.arn];
+    return this.policies.page([...new Set(arns.flatMap((a) => this.s.policyTargets.to(a)))], q);
   }
 
   attachThingPrincipal(thingName: string, principal: unknown): void {

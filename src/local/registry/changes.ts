@@ -1,4 +1,4 @@
-import type { CertificateRecord, PolicyRecord, RegistryThing, ThingTypeRecord } from './types.js';
+import type { CertificateRecord, PolicyRecord, RegistryThing, ThingGroupRecord, ThingTypeRecord } from './types.js';
 
 /**
  * The registry's change events: one for every mutation, emitted synchronously after the state has
@@ -15,6 +15,9 @@ export type RegistryChange =
   | { kind: 'policy'; op: ChangeOp; name: string; policy: PolicyRecord; defaultVersionChanged?: boolean }
   /** updated: deprecated or undeprecated */
   | { kind: 'thingType'; op: ChangeOp; name: string; thingType: ThingTypeRecord }
+  | { kind: 'thingGroup'; op: ChangeOp; name: string; thingGroup: ThingGroupRecord }
+  /** a thing added to (created) or removed from (deleted) a thing group; `name` is the group's */
+  | { kind: 'thingGroupMembership'; op: 'created' | 'deleted'; name: string; thingName: string }
   /**
    * A policy attached to (detached from) a target, or a principal attached to (detached from) a thing.
    * `name` is the policy or thing name, `target` the target or principal ARN, `certificateId` the

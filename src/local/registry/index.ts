@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthorityThing, BrokerAuthority, CertificateStatus } from '../authority.js';
+import { invalid } from '../api-error.js';
 import { Attachments } from './attachments.js';
 import { CaCertificates, type RegisterCaInput } from './ca-certificates.js';
 import { Certificates } from './certificates.js';
@@ -7,6 +8,7 @@ import { ChangeEmitter, type ChangeListener, type RegistryChange } from './chang
 import { Policies, withVersions } from './policies.js';
 import { Registration } from './registration.js';
 import { Relation } from './relation.js';
+import { ThingGroups, type ThingGroupProperties } from './thing-groups.js';
 import { ThingTypes } from './thing-types.js';
 import { Things, type ThingUpdate } from './things.js';
 import { arn, type MarkerPaging, type RegistryOptions, type RegistrySnapshot, type RegistryState, type TokenPaging } from './types.js';
@@ -28,6 +30,7 @@ export class Registry implements BrokerAuthority {
   private readonly s: RegistryState;
   private readonly things: Things;
   private readonly thingTypes: ThingTypes;
+  private readonly groups: ThingGroups;
   private readonly certs: Certificates;
   private readonly policies: Policies;
   private readonly attachments: Attachments;
@@ -49,6 +52,8 @@ export class Registry implements BrokerAuthority {
       certificates: new Map(),
       policies: new Map(),
       thingTypes: new Map(),
+      thingGroups: new Map(),
+      groupThings: new Relation(),
       policyTargets: new Relation(),
       thingPrincipals: new Relation(),
       changed: (c) => this.changed(c),
@@ -57,9 +62,10 @@ export class Registry implements BrokerAuthority {
     this.things = new Things(this.s, this.thingTypes);
     this.certs = new Certificates(this.s);
     this.policies = new Policies(this.s);
-    this.attachments = new Attachments(this.s, this.things, this.certs, this.policies);
     this.cas = new CaCertificates({ now: this.s.now, newId: this.s.newId, arn: (region, resource) => arn(this, region, resource), snapshot: opts.snapshot?.ca });
     this.registration = new Registration(this.s, this.certs, this.cas);
+    this.groups = new ThingGroups(this.s);
+    this.attachments = new Attachments(this.s, this.things, this.certs, this.policies, this.groups);
     if (opts.snapshot) this.restore(opts.snapshot);
   }
 
@@ -75,6 +81,8 @@ export class Registry implements BrokerAuthority {
       thingPrincipals: this.s.thingPrincipals.pairs(),
       thingTypes: [...this.s.thingTypes.values()],
       ca: this.cas.snapshot(),
+      thingGroups: [...this.s.thingGroups.values()],
+      thingGroupMembers: this.s.groupThings.pairs(),
     };
   }
 
@@ -86,6 +94,8 @@ export class Registry implements BrokerAuthority {
     for (const [a, b] of s.policyTargets) this.s.policyTargets.add(a, b);
     for (const [a, b] of s.thingPrincipals) this.s.thingPrincipals.add(a, b);
     for (const t of s.thingTypes ?? []) this.s.thingTypes.set(t.thingTypeName, { ...t });
+    for (const g of s.thingGroups ?? []) this.s.thingGroups.set(g.thingGroupName, { ...g });
+    for (const [a, b] of s.thingGroupMembers ?? []) this.s.groupThings.add(a, b);
   }
 
   // ---- changes -------------------------------------------------------------------------------
@@ -105,13 +115,32 @@ export class Registry implements BrokerAuthority {
     if (c.kind === 'certificate' && c.certificate.certificateMode === 'SNI_ONLY' && c.certificate.caCertificateId === undefined && c.op !== 'updated') this.trustChanges.emit();
     if (c.kind === 'certificate' && c.op !== 'created') this.certificateChanges.emit(c.id);
     else if (c.kind === 'attachment' && c.certificateId !== undefined) this.certificateChanges.emit(c.certificateId);
+    else if (c.kind === 'attachment' && c.attachment === 'policy') this.groupChanged(c.target);
+    else if (c.kind === 'thingGroupMembership') this.thingChanged(c.thingName);
+    else if (c.kind === 'thing' && c.op === 'updated') this.thingChanged(c.name);
     else if (c.kind === 'policy' && c.defaultVersionChanged) {
       // another document is in force for every certificate the policy is attached to
       for (const target of this.s.policyTargets.of(c.name)) {
         const id = /:cert\/([0-9a-f]{64})$/.exec(target)?.[1];
         if (id !== undefined) this.certificateChanges.emit(id);
+        else this.groupChanged(target);
       }
     }
+  }
+
+  /** A thing's groups, type or attributes changed: the certificates attached to it decide afresh. */
+  private thingChanged(thingName: string): void {
+    for (const certArn of this.s.thingPrincipals.of(thingName)) {
+      const id = /:cert\/([0-9a-f]{64})$/.exec(certArn)?.[1];
+      if (id !== undefined) this.certificateChanges.emit(id);
+    }
+  }
+
+  /** A group's policies changed: every thing in it or below it is affected. */
+  private groupChanged(groupArn: string): void {
+    const g = [...this.s.thingGroups.values()].find((x) => x.thingGroupArn === groupArn);
+    if (!g) return;
+    for (const name of this.groups.subtree(g.thingGroupName)) for (const thing of this.s.groupThings.of(name)) this.thingChanged(thing);
   }
 
   // ---- things --------------------------------------------------------------------------------
@@ -148,6 +177,44 @@ export class Registry implements BrokerAuthority {
   }
   deleteThingType(name: string): void {
     this.thingTypes.delete(name);
+  }
+
+  // ---- thing groups --------------------------------------------------------------------------
+
+  createThingGroup(name: string, parentGroupName: string | undefined, props: ThingGroupProperties = {}, region = this.region) {
+    return this.groups.create(name, parentGroupName, props, region);
+  }
+  describeThingGroup(name: string) {
+    return this.groups.describe(name);
+  }
+  updateThingGroup(name: string, props: ThingGroupProperties, expectedVersion?: number) {
+    return this.groups.update(name, props, expectedVersion);
+  }
+  deleteThingGroup(name: string, expectedVersion?: number): void {
+    this.groups.delete(name, expectedVersion);
+  }
+  listThingGroups(q: TokenPaging & { parentGroup?: string; namePrefixFilter?: string; recursive?: boolean } = {}) {
+    return this.groups.list(q);
+  }
+  /** AddThingToThingGroup: the group and the thing each by name or by ARN. */
+  addThingToThingGroup(group: { name?: unknown; arn?: unknown }, thing: { name?: unknown; arn?: unknown }): void {
+    this.groups.addThing(this.groups.named(group.name, group.arn), this.thingNamed(thing).thingName);
+  }
+  removeThingFromThingGroup(group: { name?: unknown; arn?: unknown }, thing: { name?: unknown; arn?: unknown }): void {
+    this.groups.removeThing(this.groups.named(group.name, group.arn), this.thingNamed(thing).thingName);
+  }
+  listThingsInThingGroup(name: string, q: TokenPaging & { recursive?: boolean } = {}) {
+    return this.groups.listThings(name, q);
+  }
+  listThingGroupsForThing(thingName: string, q: TokenPaging = {}) {
+    return this.groups.groupsOf(this.things.get(thingName).thingName, q);
+  }
+
+  private thingNamed(t: { name?: unknown; arn?: unknown }) {
+    if (typeof t.name === 'string' && t.name !== '') return this.things.get(t.name);
+    const m = typeof t.arn === 'string' ? /:thing\/([^/]+)$/.exec(t.arn) : null;
+    if (m) return this.things.get(m[1]!);
+    throw invalid('thingName or thingArn is required');
   }
 
   // ---- certificates ----------------------------------------------------------------------------
@@ -236,7 +303,7 @@ export class Registry implements BrokerAuthority {
   detachPolicy(policyName: string, target: unknown): void {
     this.attachments.detachPolicy(policyName, target);
   }
-  listAttachedPolicies(target: unknown, q: MarkerPaging = {}) {
+  listAttachedPolicies(target: unknown, q: MarkerPaging & { recursive?: boolean } = {}) {
     return this.attachments.listAttachedPolicies(target, q);
   }
   attachThingPrincipal(thingName: string, principal: unknown): void {
@@ -259,8 +326,17 @@ export class Registry implements BrokerAuthority {
     return c ? { certificateArn: c.certificateArn, status: c.status } : undefined;
   }
 
-  policyDocuments(certificateArn: string): string[] {
-    return this.s.policyTargets.to(certificateArn).map((n) => this.s.policies.get(n)!.policyDocument);
+  /**
+   * The certificate's policies, and when `clientId` is the name of a thing attached to the certificate,
+   * the policies of that thing's groups and their ancestors: AWS applies a group's policies only when
+   * "the clientId and the thing name" match (https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html).
+   */
+  policyDocuments(certificateArn: string, clientId?: string): string[] {
+    const names = new Set(this.s.policyTargets.to(certificateArn));
+    if (clientId !== undefined && this.s.thingPrincipals.has(clientId, certificateArn)) {
+      for (const g of this.groups.policyGroupsOf(clientId)) for (const n of this.s.policyTargets.to(g.thingGroupArn)) names.add(n);
+    }
+    return [...names].map((n) => this.s.policies.get(n)!.policyDocument);
   }
 
   thingsOf(certificateArn: string): AuthorityThing[] {

@@ -98,6 +98,10 @@ export class Things {
     if (this.s.thingPrincipals.of(n).length > 0) {
       throw invalid(`Cannot delete. Thing ${n} is still attached to one or more principals`);
     }
+    for (const group of this.s.groupThings.to(n)) {
+      this.s.groupThings.delete(group, n);
+      this.s.changed({ kind: 'thingGroupMembership', op: 'deleted', name: group, thingName: n });
+    }
     this.s.things.delete(n);
     this.s.changed({ kind: 'thing', op: 'deleted', name: n, thing: copyThing(t) });
   }

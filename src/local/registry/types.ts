@@ -63,6 +63,18 @@ export interface ThingTypeRecord {
   creationDate: number;
 }
 
+export interface ThingGroupRecord {
+  thingGroupName: string;
+  thingGroupId: string;
+  thingGroupArn: string;
+  /** fixed at creation (a group cannot be re-parented) */
+  parentGroupName?: string;
+  description?: string;
+  attributes: Record<string, string>;
+  version: number;
+  creationDate: number;
+}
+
 /** What registry.json holds. Lists, not objects, so that names like "123" keep their order. */
 export interface RegistrySnapshot {
   format: 'elf-registry/1';
@@ -77,6 +89,10 @@ export interface RegistrySnapshot {
   thingTypes?: ThingTypeRecord[];
   /** registered CA certificates and the registration code (absent in files written before them) */
   ca?: CaSnapshot;
+  /** absent in files written before thing groups existed */
+  thingGroups?: ThingGroupRecord[];
+  /** [thingGroupName, thingName] */
+  thingGroupMembers?: [string, string][];
 }
 
 export interface RegistryOptions {
@@ -114,7 +130,10 @@ export interface RegistryState {
   readonly certificates: Map<string, CertificateRecord>;
   readonly policies: Map<string, PolicyRecord>;
   readonly thingTypes: Map<string, ThingTypeRecord>;
-  /** policyName → target (certificate ARN) */
+  readonly thingGroups: Map<string, ThingGroupRecord>;
+  /** thingGroupName → thingName (direct members) */
+  readonly groupThings: Relation;
+  /** policyName → target (certificate ARN or thing-group ARN) */
   readonly policyTargets: Relation;
   /** thingName → principal (certificate ARN) */
   readonly thingPrincipals: Relation;

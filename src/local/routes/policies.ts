@@ -22,7 +22,7 @@ export function policyRoutes(o: ApiOptions): Route[] {
     r('DetachPolicy', 'POST', '/target-policies/{policyName}', true, (c) => reg.detachPolicy(c.params.policyName!, c.body.target)),
     r('AttachPrincipalPolicy', 'PUT', '/principal-policies/{policyName}', true, (c) => reg.attachPolicy(c.params.policyName!, principal(c, 'x-amzn-iot-principal'))),
     r('DetachPrincipalPolicy', 'DELETE', '/principal-policies/{policyName}', true, (c) => reg.detachPolicy(c.params.policyName!, principal(c, 'x-amzn-iot-principal'))),
-    r('ListAttachedPolicies', 'POST', '/attached-policies/{target}', false, (c) => reg.listAttachedPolicies(c.params.target!, markerPaging(c))),
+    r('ListAttachedPolicies', 'POST', '/attached-policies/{target}', false, (c) => reg.listAttachedPolicies(c.params.target!, { ...markerPaging(c), recursive: c.query.bool('recursive') })),
     r('ListPrincipalPolicies', 'GET', '/principal-policies', false, (c) => reg.listAttachedPolicies(principal(c, 'x-amzn-iot-principal'), markerPaging(c, 'isAscendingOrder'))),
     r('AttachThingPrincipal', 'PUT', '/things/{thingName}/principals', true, (c) => reg.attachThingPrincipal(c.params.thingName!, principal(c, 'x-amzn-principal'))),
     r('DetachThingPrincipal', 'DELETE', '/things/{thingName}/principals', true, (c) => reg.detachThingPrincipal(c.params.thingName!, principal(c, 'x-amzn-principal'))),
