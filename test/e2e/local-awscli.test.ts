@@ -1,37 +1,14 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli.js';
-import { DUMMY_CREDENTIALS, startStandInProcess, type StandInProcess } from '../helpers/standin.js';
+import { awsIot, awsSkipReason, hasAws } from '../helpers/awscli.js';
+import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
 
 /**
  * Interop: the official AWS CLI (`aws`, Debian package awscli on CI) drives the stand-in through
  * --endpoint-url with dummy credentials, as any AWS client would.
  */
-const hasAws = !spawnSync('aws', ['--version'], { stdio: 'ignore' }).error;
-const reason = hasAws ? '' : ' (SKIPPED: the AWS CLI `aws` is not on PATH; install Debian package awscli)';
-
-interface AwsResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown>;
-}
-
-describe.skipIf(!hasAws)(`elf local through the AWS CLI${reason}`, () => {
+describe.skipIf(!hasAws)(`elf local through the AWS CLI${awsSkipReason}`, () => {
   let s: StandInProcess;
-  const env = cleanEnv({
-    AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-west-2',
-    AWS_PAGER: '',
-  });
-  const aws = (...args: string[]): Promise<AwsResult> =>
-    new Promise((resolve) => {
-      execFile('aws', ['iot', ...args, '--endpoint-url', s.endpointUrl, '--output', 'json'], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr, json: stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {} });
-      });
-    });
+  const aws = awsIot(() => s.endpointUrl);
 
   beforeAll(async () => {
     s = await startStandInProcess();

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/local/api-error.js';
 import { checkCaRegistration, parseCertificate, signingCa } from '../../src/local/registry/ca-rules.js';
 import { opensslCa, type OpensslCa, type OpensslCertificate } from '../helpers/openssl-ca.js';
+import { errorOf } from '../helpers/api-errors.js';
 
 const CODE = 'a'.repeat(64);
 let dir: string;
@@ -15,15 +15,6 @@ let twin: OpensslCa; // same subject as `ca`, another key
 let device: OpensslCertificate;
 let verification: OpensslCertificate;
 
-function errorOf(f: () => unknown): ApiError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'elf-ca-rules-'));

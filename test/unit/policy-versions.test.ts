@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/local/api-error.js';
 import { Registry } from '../../src/local/registry/index.js';
 import { addVersion, checkPolicyDeletable, defaultVersion, deleteVersion, firstVersion, listVersions, setDefault, versionOf } from '../../src/local/registry/policy-versions.js';
+import { errorOf } from '../helpers/api-errors.js';
 
-function errorOf(f: () => unknown): ApiError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe('policy versions', () => {
   it('starts at version 1, the default; a new version becomes the default only with setAsDefault', () => {
