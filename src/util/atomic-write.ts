@@ -11,7 +11,7 @@ import path from 'node:path';
 export interface AtomicWriteOptions {
   /** mode of the new file (default 0600; the umask applies) */
   mode?: number;
-  /** the temporary file (default `<file>.<pid>.tmp`); a caller that cleans up leftovers names it */
+  /** the temporary file (default `<file>.<pid>.<n>.tmp`, unique within the process); a caller that cleans up leftovers names it */
   tmp?: string;
   /**
    * fsync the file and its directory (default true). false keeps the atomic replace (a reader sees
@@ -21,7 +21,10 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
-const tmpFor = (file: string, opts: AtomicWriteOptions): string => opts.tmp ?? `${file}.${process.pid}.tmp`;
+/** two writes of one file in one process (two stand-ins starting at once, a sink's concurrent objects) must not share a temporary file */
+let tmpSeq = 0;
+const uniqueTmp = (file: string, ext: string): string => `${file}.${process.pid}.${++tmpSeq}.${ext}`;
+const tmpFor = (file: string, opts: AtomicWriteOptions): string => opts.tmp ?? uniqueTmp(file, 'tmp');
 
 export async function writeFileAtomic(file: string, text: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
@@ -49,7 +52,7 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array, o
  * as a `wx` open would); a concurrent reader never sees the file half written or empty.
  */
 export async function createFileAtomic(file: string, text: string | Uint8Array, opts: Pick<AtomicWriteOptions, 'mode'> = {}): Promise<void> {
-  const tmp = `${file}.${process.pid}.new`;
+  const tmp = uniqueTmp(file, 'new');
   try {
     await fsp.rm(tmp, { force: true });
     const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);

@@ -29,7 +29,6 @@ interface Appender {
 
 export class FileSinks {
   private readonly appenders = new Map<string, Appender>();
-  private tmpSeq = 0;
   /** directories known to exist (one mkdir per new directory, not per object) */
   private readonly made = new Set<string>();
 
@@ -61,7 +60,7 @@ export class FileSinks {
     // a reader sees the old object or the new one; concurrent puts of one key each use their own
     // temporary file. Sink objects are output, written at message rates: atomic, not fsynced.
     try {
-      await writeFileAtomic(file, bytes, { mode: 0o644, tmp: `${file}.${process.pid}.${++this.tmpSeq}.tmp`, durable: false });
+      await writeFileAtomic(file, bytes, { mode: 0o644, durable: false });
     } catch (e) {
       this.made.delete(dir);
       throw e;
