@@ -27,7 +27,16 @@ export function createCLI(): Command {
   return program;
 }
 
+/** `elf … | head`: when the reader of stdout goes away, stop quietly, as Unix tools do, instead of a stack trace */
+function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyOnClosedStdout();
   try {
     // .env is read once, here at the edge, before options are parsed (they may come from ELF_* variables)
     prepareEnvironment();
