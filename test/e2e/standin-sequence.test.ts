@@ -8,10 +8,11 @@ import { startStandInProcess, type StandInProcess } from '../helpers/standin.js'
 
 /**
  * A CloudFormation-style sequence, each step through the AWS CLI as infrastructure-as-code would run
- * it: a thing type, things of that type with attributes, a certificate for one of them, a policy with
- * thing policy variables, then a new default version of it, and a real MQTT client (mosquitto_pub)
- * held to whichever version is the default
- * (https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html).
+ * it: a thing type, a thing group, things of that type with attributes in the group, a certificate for
+ * one of them, a policy with thing policy variables attached to the group, then a new default version
+ * of it, and a real MQTT client (mosquitto_pub) held to whichever version is the default
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html).
  */
 describe.skipIf(!hasAws)(`a CloudFormation-style sequence on the stand-in${awsSkipReason}`, () => {
   let s: StandInProcess;
@@ -31,8 +32,9 @@ describe.skipIf(!hasAws)(`a CloudFormation-style sequence on the stand-in${awsSk
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('thing type -> things with attributes -> certificate -> policy -> a new default version, enforced on a real MQTT client', { timeout: 300_000 }, async () => {
+  it('thing type -> thing group -> things with attributes in the group -> policy on the group -> a new default version, enforced on a real MQTT client', { timeout: 300_000 }, async () => {
     await ok('create-thing-type', '--thing-type-name', 'radar', '--thing-type-properties', 'thingTypeDescription=street radar,searchableAttributes=site');
+    const group = await ok('create-thing-group', '--thing-group-name', 'radars', '--thing-group-properties', JSON.stringify({ thingGroupDescription: 'street radars', attributePayload: { attributes: { city: 'x' } } }));
     const attrs = (site: string) => JSON.stringify({ attributes: { site, lane: '2' } });
     const [north] = await Promise.all([
       ok('create-thing', '--thing-name', 'radar_north', '--thing-type-name', 'radar', '--attribute-payload', attrs('north')),
@@ -60,8 +62,11 @@ describe.skipIf(!hasAws)(`a CloudFormation-style sequence on the stand-in${awsSk
           { Effect: 'Allow', Action: 'iot:Publish', Resource: `arn:aws:iot:*:*:topic/${topic}` },
         ],
       });
+    // the policy goes on the group; it applies to a member thing's connection whose client id is the thing's name
+    await ok('add-thing-to-thing-group', '--thing-group-name', 'radars', '--thing-name', 'radar_north');
     await ok('create-policy', '--policy-name', 'radar-policy', '--policy-document', policy('traffic/${iot:Connection.Thing.ThingTypeName}/*'));
-    await ok('attach-policy', '--policy-name', 'radar-policy', '--target', cert.certificateArn as string);
+    await ok('attach-policy', '--policy-name', 'radar-policy', '--target', group.thingGroupArn as string);
+    expect((await ok('list-targets-for-policy', '--policy-name', 'radar-policy')).targets).toEqual([group.thingGroupArn]);
 
     const publish = async (topic: string) => (await mosquitto('mosquitto_pub', [...mosquittoArgs({ host: '127.0.0.1', port: s.mqttPort, caPem: s.caPem }, files, 'radar_north'), '-t', topic, '-m', '{"count":3}', '-q', '1'], undefined, 60_000).done).code;
     expect(await publish('traffic/radar/count')).toBe(0);
