@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/local/api-error.js';
 import { Registry } from '../../src/local/registry/index.js';
+import { errorOf } from '../helpers/api-errors.js';
 
 const doc = (topic: string) => JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:Publish', Resource: `arn:aws:iot:*:*:topic/${topic}` }] });
 const hex = (n: number) => n.toString(16).padStart(64, '0');
@@ -11,16 +11,6 @@ function setup() {
   reg.onCertificateChange((id) => certEvents.push(id));
   const cert = (n: number) => reg.addCertificate({ certificateId: hex(n), certificatePem: 'PEM', active: true, notBefore: 0, notAfter: 1 }).certificateArn;
   return { reg, certEvents, cert };
-}
-
-function errorOf(f: () => unknown): ApiError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
 }
 
 describe('thing groups', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/local/api-error.js';
 import { Registry, type RegistryChange } from '../../src/local/registry/index.js';
 import { applyAttributes } from '../../src/local/registry/attributes.js';
+import { errorOf } from '../helpers/api-errors.js';
 
 function setup() {
   let clock = 1_700_000_000_000;
@@ -9,16 +9,6 @@ function setup() {
   const changes: RegistryChange[] = [];
   reg.onChange((c) => changes.push(c));
   return { reg, changes, tick: (ms: number) => (clock += ms) };
-}
-
-function errorOf(f: () => unknown): ApiError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
 }
 
 const attrs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, `${i}`]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/local/api-error.js';
 import { Registry } from '../../src/local/registry/index.js';
+import { errorOf } from '../helpers/api-errors.js';
 
 const POLICY = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
 const hex = (n: number) => n.toString(16).padStart(64, '0');
@@ -13,16 +13,6 @@ function setup() {
   reg.onCertificateChange((id) => events.push(id));
   const addCert = (n: number, active = true) => reg.addCertificate({ certificateId: hex(n), certificatePem: `PEM ${n}`, active, notBefore: 0, notAfter: 1 });
   return { reg, events, addCert, tick: (ms: number) => (clock += ms) };
-}
-
-function errorOf(f: () => unknown): ApiError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
 }
 
 describe('Registry', () => {
