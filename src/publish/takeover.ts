@@ -27,8 +27,8 @@ export interface DropContext extends Partial<PublishCounts> {
 /**
  * Why a connection keeps dropping, once it is likely: `publish-refused` when the broker ends it for a
  * publish the policy refuses (MQTT 5 says so, reason code 0x87; over MQTT 3.1.1 AWS just closes the
- * connection, so: quick drops in a row, each with publishes sent since the connect and none
- * answered), else `takeover` for quick drops in a row.
+ * connection, so: quick drops in a row, each with publishes outstanding and none answered since the
+ * connect), else `takeover` for quick drops in a row.
  */
 export type DropCause = 'takeover' | 'publish-refused';
 
@@ -47,7 +47,10 @@ export class TakeoverWatch {
   /** Returns the cause once, on the drop that makes it likely. */
   interrupted(now: number, drop: DropContext = {}): DropCause | undefined {
     const quick = this.upAt !== undefined && now - this.upAt <= QUICK_DROP_MS;
-    const unanswered = this.atUp !== undefined && drop.sent !== undefined && drop.answered !== undefined && drop.sent > this.atUp.sent && drop.answered === this.atUp.answered;
+    // publishes in flight, none answered since the connect: counted by what is outstanding, not by what
+    // was sent since the connect, because the client resends an unacknowledged QoS 1 publish on the new
+    // connection itself (elf's counters do not move: `send --count 1` was a takeover from the second drop)
+    const unanswered = this.atUp !== undefined && drop.sent !== undefined && drop.answered !== undefined && drop.sent > drop.answered && drop.answered === this.atUp.answered;
     this.upAt = undefined;
     this.atUp = undefined;
     this.quickDrops = quick ? this.quickDrops + 1 : 0;

@@ -38,6 +38,16 @@ describe('TakeoverWatch', () => {
     expect(seen).toEqual([undefined, undefined, 'publish-refused']);
   });
 
+  it('one QoS 1 publish the client resends on each new connection (elf counts it sent once) is a refused publish too', () => {
+    const w = new TakeoverWatch();
+    const seen: (string | undefined)[] = [];
+    for (let i = 0; i < QUICK_DROPS; i++) {
+      w.connected(i * 10_000, { sent: i === 0 ? 0 : 1, answered: 0 });
+      seen.push(w.interrupted(i * 10_000 + 50, { sent: 1, answered: 0 }));
+    }
+    expect(seen).toEqual([undefined, undefined, 'publish-refused']);
+  });
+
   it('quick drops while publishes are answered stay a takeover; an MQTT 5 DISCONNECT 0x87 is a refused publish at once', () => {
     const w = new TakeoverWatch();
     const seen: (string | undefined)[] = [];
