@@ -41,7 +41,14 @@ export function outcome(s: SendSummary, maxFailed: MaxFailed = NO_LOSS): ElfErro
   if (s.stopReason === 'gave-up') return new ElfError(`gave up: ${s.error ?? 'the broker cannot be reached'}`, 'ELF_GAVE_UP');
   if (s.stopReason === 'input-error') return new ElfError(s.error ?? 'the input could not be read', 'ELF_SOURCE_INVALID');
   if (s.totals.acked === 0) {
-    const why = s.connected === 0 ? `no thing could connect${s.perThing[0]?.lastError ? ` (${s.perThing[0].lastError})` : ''}` : s.totals.sent === 0 ? 'no message was sent' : `none of ${s.totals.sent} messages was ${acked}`;
+    // why the messages failed, when the broker said so (an MQTT 5 PUBACK 0x87: the policy denies the topic)
+    const failed = s.perThing.find((t) => t.failed > 0 && t.lastError);
+    const why =
+      s.connected === 0
+        ? `no thing could connect${s.perThing[0]?.lastError ? ` (${s.perThing[0].lastError})` : ''}`
+        : s.totals.sent === 0
+          ? 'no message was sent'
+          : `none of ${s.totals.sent} messages was ${acked}${failed ? ` (first: ${failed.name}: ${failed.lastError})` : ''}`;
     return new ElfError(`nothing was delivered: ${why}`, 'ELF_NOTHING_DELIVERED');
   }
   const lost = s.totals.failed + s.totals.unacked;

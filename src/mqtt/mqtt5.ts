@@ -143,7 +143,7 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
       qos: qos === 1 ? mqtt5.QoS.AtLeastOnce : mqtt5.QoS.AtMostOnce,
     });
     // a PUBACK reason code >= 0x80 is a refusal (MQTT 5 §3.4.2.1)
-    if (res && res.reasonCode >= 128) throw new Error(`the broker refused the message (PUBACK reason ${res.reasonCode})`);
+    if (res && res.reasonCode >= 128) throw new Error(pubackRefusal(res.reasonCode, topic, res.reasonString));
   }
 
   send(topic: string, payload: string | Buffer, qos: QoS, done: SendDone): void {
@@ -187,6 +187,19 @@ export class Mqtt5Connection extends ConnectionBase implements DeviceConnection 
     }
     this.client.close();
   }
+}
+
+/**
+ * A refusing PUBACK in words, e.g. "the broker refused the message: not authorized (PUBACK reason
+ * 0x87: iot:Publish on elf/x is not allowed by the policy)": AWS IoT Core answers 0x87 for a publish
+ * the policy denies (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt5-reason-codes).
+ */
+export function pubackRefusal(code: number, topic: string, reasonString?: string): string {
+  const name = mqtt5.PubackReasonCode[code] as string | undefined;
+  const words = name ? name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase() : 'refused';
+  const hex = `0x${code.toString(16).toUpperCase().padStart(2, '0')}`;
+  const denial = code === NOT_AUTHORIZED ? `: iot:Publish on ${topic} is not allowed by the policy` : '';
+  return `the broker refused the message: ${words} (PUBACK reason ${hex}${denial})${reasonString ? `: ${reasonString}` : ''}`;
 }
 
 /**

@@ -68,6 +68,13 @@ describe('send outcome → exit code', () => {
     const none = outcome(summary({ connected: 0, totals: { scheduled: 0, sent: 0, acked: 0, failed: 0, unacked: 0, skipped: 0, late: 0 } }));
     expect(none?.exitCode).toBe(1);
     expect(none?.message).toMatch(/^nothing was delivered: no thing could connect/);
+    // every message refused (an MQTT 5 PUBACK 0x87): the broker's reason is in the one line
+    const refusal = 'the broker refused the message: not authorized (PUBACK reason 0x87: iot:Publish on elf is not allowed by the policy)';
+    const denied = outcome(
+      summary({ totals: { scheduled: 1, sent: 1, acked: 0, failed: 1, unacked: 0, skipped: 0, late: 0 }, perThing: [{ name: 'thing_0', failed: 1, lastError: refusal } as SendSummary['perThing'][number]] }),
+    );
+    expect(denied?.exitCode).toBe(1);
+    expect(denied?.message).toBe(`nothing was delivered: none of 1 messages was acknowledged (first: thing_0: ${refusal})`);
   });
 
   it('3 when some messages failed or stayed unacknowledged, or a thing never connected, unless --max-failed accepts it', () => {
