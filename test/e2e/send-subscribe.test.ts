@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttachPolicyCommand, CreatePolicyCommand, DetachPolicyCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { collect, mosquittoFleet, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startStandInProcess, type StandInProcess } from '../helpers/standin.js';
@@ -46,6 +47,7 @@ function byThing(messages: Array<{ topic: string; payload: string }>, root: stri
   return m;
 }
 
+// one stand-in for the file; each behaviour below is asserted over MQTT 3.1.1 (elf's default) and 5
 describe('send and subscribe against elf local', () => {
   let s: StandInProcess;
   beforeAll(async () => {
@@ -53,45 +55,87 @@ describe('send and subscribe against elf local', () => {
   }, 90_000);
   afterAll(() => s?.stop());
 
-  it('create 4; subscribe as thing_3 --expect 30; send with thing_0..2 a 10-line file at QoS 1 → exactly 30, byte-equal, in file order; clean', async () => {
-    const dir = path.join(work, 'standin-fleet');
-    const created = await runCli(['create', '4', '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
-    expect(created.exitCode, created.stderr).toBe(0);
-    try {
-      const lines = jsonl(10, 'standin');
-      const file = write('standin.jsonl', lines.join('\n') + '\n');
-      const sub = startCli(['subscribe', '--thing', 'thing_3', '--expect', '30', '--duration', '60', '--json', '--state-dir', dir], { cwd: work });
+  describe.each(['3.1.1', '5'] as const)('over MQTT %s', (protocol) => {
+    // things of their own in the shared stand-in: m311_0…, m5_0…
+    const tag = protocol.replace(/\./g, '');
+    const t = (i: number) => `m${tag}_${i}`;
+    it('create 4; subscribe as the 4th --expect 30; send with the other 3 a 10-line file at QoS 1 → exactly 30, byte-equal, in file order; clean', async () => {
+      const dir = path.join(work, `standin-fleet-${protocol}`);
+      const created = await runCli(['create', '4', '--prefix', `m${tag}_`, '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
+      expect(created.exitCode, created.stderr).toBe(0);
       try {
-        await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
-        const sent = await runCli(
-          ['send', '--things', 'thing_0,thing_1,thing_2', '--json-message', file, '--interval', '0.05', '--no-loop', '--append-thing-name', '--qos', '1', '--json', '--state-dir', dir],
-          { cwd: work },
-        );
-        expect(sent.exitCode, sent.stderr).toBe(0);
-        const summary = JSON.parse(sent.stdout);
-        expect(summary.totals).toMatchObject({ sent: 30, acked: 30, failed: 0, unacked: 0 });
-        expect(summary.stopReason).toBe('end-of-input');
-        expect(summary.perThing.map((t: { name: string }) => t.name)).toEqual(['thing_0', 'thing_1', 'thing_2']);
-        await sub.waitFor(/(?:.*\n){30}/, { timeoutMs: 15_000 });
-        await new Promise((r) => setTimeout(r, 500)); // nothing more may arrive
+        const lines = jsonl(10, `standin-${protocol}`);
+        const file = write(`standin-${protocol}.jsonl`, lines.join('\n') + '\n');
+        const sub = startCli(['subscribe', '--protocol', protocol, '--thing', t(3), '--expect', '30', '--duration', '60', '--json', '--state-dir', dir], { cwd: work });
+        try {
+          await sub.waitFor(/"subscribed"/, { stream: 'stderr', timeoutMs: 30_000 });
+          const sent = await runCli(
+            ['send', '--protocol', protocol, '--things', [0, 1, 2].map(t).join(','), '--json-message', file, '--interval', '0.05', '--no-loop', '--append-thing-name', '--qos', '1', '--json', '--state-dir', dir],
+            { cwd: work },
+          );
+          expect(sent.exitCode, sent.stderr).toBe(0);
+          const summary = JSON.parse(sent.stdout);
+          expect(summary.totals).toMatchObject({ sent: 30, acked: 30, failed: 0, unacked: 0 });
+          expect(summary.stopReason).toBe('end-of-input');
+          expect(summary.perThing.map((t: { name: string }) => t.name)).toEqual([0, 1, 2].map(t));
+          await sub.waitFor(/(?:.*\n){30}/, { timeoutMs: 15_000 });
+          await new Promise((r) => setTimeout(r, 500)); // nothing more may arrive
+        } finally {
+          sub.child.kill('SIGINT');
+        }
+        const r = await sub.done;
+        // with --expect, the verdict is the exit code even when interrupted
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(/elf subscribe: 30 messages arrived/);
+        const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; payload: string; receivedAt: string });
+        expect(got).toHaveLength(30);
+        for (const m of got) expect(Number.isNaN(Date.parse(m.receivedAt))).toBe(false);
+        const per = byThing(got, 'elf');
+        expect([...per.keys()].sort()).toEqual([0, 1, 2].map(t));
+        for (const lines_ of per.values()) expect(lines_).toEqual(lines);
       } finally {
-        sub.child.kill('SIGINT');
+        const cleaned = await runCli(['clean', '--state-dir', dir], { cwd: work });
+        expect(cleaned.exitCode, cleaned.stderr).toBe(0);
       }
-      const r = await sub.done;
-      // with --expect, the verdict is the exit code even when interrupted
-      expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/elf subscribe: 30 messages arrived/);
-      const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; payload: string; receivedAt: string });
-      expect(got).toHaveLength(30);
-      for (const m of got) expect(Number.isNaN(Date.parse(m.receivedAt))).toBe(false);
-      const per = byThing(got, 'elf');
-      expect([...per.keys()].sort()).toEqual(['thing_0', 'thing_1', 'thing_2']);
-      for (const lines_ of per.values()) expect(lines_).toEqual(lines);
-    } finally {
-      const cleaned = await runCli(['clean', '--state-dir', dir], { cwd: work });
-      expect(cleaned.exitCode, cleaned.stderr).toBe(0);
-    }
-  }, 120_000);
+    }, 120_000);
+
+    it('a publish the policy refuses: named as a policy denial, nothing delivered, exit not 0', async () => {
+      const dir = path.join(work, `standin-denied-${protocol}`);
+      const created = await runCli(['create', '1', '--prefix', `d${tag}_`, '--endpoint-url', s.endpointUrl, '--state-dir', dir], { cwd: work });
+      expect(created.exitCode, created.stderr).toBe(0);
+      // its one thing may connect but publish nowhere
+      const thing = `d${tag}_0`;
+      const iot = s.client();
+      const { principals } = await iot.send(new ListThingPrincipalsCommand({ thingName: thing }));
+      const policyName = `connect-only-${tag}`;
+      await iot.send(
+        new CreatePolicyCommand({
+          policyName,
+          policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] }),
+        }),
+      );
+      await iot.send(new DetachPolicyCommand({ policyName: `elf-${thing}`, target: principals![0]! }));
+      await iot.send(new AttachPolicyCommand({ policyName, target: principals![0]! }));
+      const r = await runCli(['send', '--protocol', protocol, '--count', '1', '--json', '--state-dir', dir], { cwd: work, timeoutMs: 90_000 });
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect((JSON.parse(r.stdout) as { totals: { acked: number } }).totals.acked).toBe(0);
+      const refused = `${thing}: the broker ends the connection right after a publish.*policy probably does not allow iot:Publish`;
+      if (protocol === '3.1.1') {
+        // AWS closes an MQTT 3.1.1 connection for a refused publish, without a word: elf tells it from a takeover
+        expect(r.stderr).toMatch(new RegExp(refused));
+        expect(r.stderr).not.toMatch(/another client is probably using the same client id/);
+      } else {
+        // MQTT 5, QoS 1: PUBACK 0x87, the connection stays up; the one error line says why
+        expect(r.stderr).toMatch(
+          new RegExp(`^elf: nothing was delivered: none of 1 messages was acknowledged \\(first: ${thing}: the broker refused the message: not authorized \\(PUBACK reason 0x87: iot:Publish on elf is not allowed by the policy\\)`, 'm'),
+        );
+        // QoS 0 has no acknowledgement to carry the reason: DISCONNECT 0x87, named a policy denial at the first one
+        const q0 = await runCli(['send', '--protocol', protocol, '--qos', '0', '--count', '4', '--interval', '0.5', '--state-dir', dir], { cwd: work, timeoutMs: 90_000 });
+        expect(q0.stderr).toMatch(/the broker disconnected: reason code 0x87/);
+        expect(q0.stderr).toMatch(new RegExp(refused));
+      }
+    }, 120_000);
+  });
 });
 
 describe('send and subscribe against mosquitto (mTLS)', () => {
