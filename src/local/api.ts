@@ -7,6 +7,7 @@ import { eventConfigurationRoutes } from './routes/event-configurations.js';
 import { policyRoutes } from './routes/policies.js';
 import { header, Query, type ApiOptions, type Ctx, type Route } from './routes/route.js';
 import { ruleRoutes } from './routes/rules.js';
+import { tagRoutes } from './routes/tags.js';
 import { thingGroupRoutes } from './routes/thing-groups.js';
 import { thingTypeRoutes } from './routes/thing-types.js';
 import { thingRoutes } from './routes/things.js';
@@ -50,7 +51,7 @@ export class ControlPlaneApi {
   private readonly routes: Route[];
 
   constructor(private readonly o: ApiOptions) {
-    this.routes = [...ruleRoutes(o), ...thingRoutes(o), ...thingTypeRoutes(o), ...thingGroupRoutes(o), ...certificateRoutes(o), ...policyRoutes(o), ...eventConfigurationRoutes(o), ...elfRoutes(o)];
+    this.routes = [...ruleRoutes(o), ...thingRoutes(o), ...thingTypeRoutes(o), ...thingGroupRoutes(o), ...certificateRoutes(o), ...policyRoutes(o), ...eventConfigurationRoutes(o), ...tagRoutes(o), ...elfRoutes(o)];
   }
 
   private match(method: string, segments: string[]): { route: Route; params: Record<string, string> } | undefined {

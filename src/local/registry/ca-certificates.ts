@@ -112,6 +112,11 @@ export class CaCertificates {
     return c;
   }
 
+  /** the ARN of a registered CA certificate, undefined when there is none with this id */
+  arnOf(id: string): string | undefined {
+    return /^[0-9a-f]{64}$/.test(id) ? this.cas.get(id)?.certificateArn : undefined;
+  }
+
   describe(id: string) {
     const c = this.get(id);
     return {

@@ -8,6 +8,8 @@ import { ChangeEmitter, type ChangeListener, type RegistryChange } from './chang
 import { Policies, withVersions } from './policies.js';
 import { Registration } from './registration.js';
 import { Relation } from './relation.js';
+import { ResourceTags } from './resource-tags.js';
+import { parseNewTags, parseTagKeys, parseTagList } from '../tags.js';
 import { ThingGroups, type ThingGroupProperties } from './thing-groups.js';
 import { ThingTypes } from './thing-types.js';
 import { Things, type ThingUpdate } from './things.js';
@@ -36,6 +38,7 @@ export class Registry implements BrokerAuthority {
   private readonly attachments: Attachments;
   private readonly cas: CaCertificates;
   private readonly registration: Registration;
+  private readonly tags: ResourceTags;
   private readonly trustChanges = new ChangeEmitter<void>();
   private readonly changes = new ChangeEmitter<RegistryChange>();
   private readonly certificateChanges = new ChangeEmitter<string>();
@@ -66,6 +69,7 @@ export class Registry implements BrokerAuthority {
     this.registration = new Registration(this.s, this.certs, this.cas);
     this.groups = new ThingGroups(this.s);
     this.attachments = new Attachments(this.s, this.things, this.certs, this.policies, this.groups);
+    this.tags = new ResourceTags(this.s, (id) => this.cas.arnOf(id));
     if (opts.snapshot) this.restore(opts.snapshot);
   }
 
@@ -83,6 +87,7 @@ export class Registry implements BrokerAuthority {
       ca: this.cas.snapshot(),
       thingGroups: [...this.s.thingGroups.values()],
       thingGroupMembers: this.s.groupThings.pairs(),
+      tags: this.tags.snapshot(),
     };
   }
 
@@ -96,6 +101,7 @@ export class Registry implements BrokerAuthority {
     for (const t of s.thingTypes ?? []) this.s.thingTypes.set(t.thingTypeName, { ...t });
     for (const g of s.thingGroups ?? []) this.s.thingGroups.set(g.thingGroupName, { ...g });
     for (const [a, b] of s.thingGroupMembers ?? []) this.s.groupThings.add(a, b);
+    this.tags.restore(s.tags);
   }
 
   // ---- changes -------------------------------------------------------------------------------
@@ -110,6 +116,7 @@ export class Registry implements BrokerAuthority {
   }
 
   private changed(c: RegistryChange): void {
+    if (c.op === 'deleted') this.tags.deleted(c.kind === 'thingType' ? c.thingType.thingTypeArn : c.kind === 'thingGroup' ? c.thingGroup.thingGroupArn : c.kind === 'policy' ? c.policy.policyArn : '');
     this.changes.emit(c);
     // the broker's view: a certificate stopped being usable, or its policies or things changed
     if (c.kind === 'certificate' && c.certificate.certificateMode === 'SNI_ONLY' && c.certificate.caCertificateId === undefined && c.op !== 'updated') this.trustChanges.emit();
@@ -163,8 +170,11 @@ export class Registry implements BrokerAuthority {
 
   // ---- thing types ---------------------------------------------------------------------------
 
-  createThingType(name: string, properties: unknown, region = this.region) {
-    return this.thingTypes.create(name, properties, region);
+  createThingType(name: string, properties: unknown, region = this.region, tags?: unknown) {
+    const t = parseNewTags(tags);
+    const out = this.thingTypes.create(name, properties, region);
+    this.tags.created(out.thingTypeArn, t);
+    return out;
   }
   describeThingType(name: string) {
     return this.thingTypes.describe(name);
@@ -181,8 +191,11 @@ export class Registry implements BrokerAuthority {
 
   // ---- thing groups --------------------------------------------------------------------------
 
-  createThingGroup(name: string, parentGroupName: string | undefined, props: ThingGroupProperties = {}, region = this.region) {
-    return this.groups.create(name, parentGroupName, props, region);
+  createThingGroup(name: string, parentGroupName: string | undefined, props: ThingGroupProperties = {}, region = this.region, tags?: unknown) {
+    const t = parseNewTags(tags);
+    const out = this.groups.create(name, parentGroupName, props, region);
+    this.tags.created(out.thingGroupArn, t);
+    return out;
   }
   describeThingGroup(name: string) {
     return this.groups.describe(name);
@@ -240,8 +253,10 @@ export class Registry implements BrokerAuthority {
   getRegistrationCode() {
     return this.cas.registrationCode();
   }
-  registerCaCertificate(input: RegisterCaInput, region = this.region) {
+  registerCaCertificate(input: RegisterCaInput, region = this.region, tags?: unknown) {
+    const t = parseNewTags(tags);
     const out = this.cas.register(input, region);
+    this.tags.created(out.certificateArn, t);
     this.trustChanges.emit();
     return out;
   }
@@ -255,7 +270,9 @@ export class Registry implements BrokerAuthority {
     this.cas.update(id, q);
   }
   deleteCaCertificate(id: string): void {
+    const caArn = this.cas.arnOf(id);
     this.cas.delete(id, (caId) => this.certs.signedBy(caId));
+    if (caArn !== undefined) this.tags.deleted(caArn);
     this.trustChanges.emit();
   }
   registerCertificate(input: { certificatePem: unknown; caCertificatePem?: unknown; status?: unknown; setAsActive?: boolean }, region = this.region) {
@@ -267,8 +284,23 @@ export class Registry implements BrokerAuthority {
 
   // ---- policies and attachments ----------------------------------------------------------------
 
-  createPolicy(input: { policyName: string; policyDocument: unknown }, region = this.region) {
-    return this.policies.create(input, region);
+  createPolicy(input: { policyName: string; policyDocument: unknown }, region = this.region, tags?: unknown) {
+    const t = parseNewTags(tags);
+    const out = this.policies.create(input, region);
+    this.tags.created(out.policyArn, t);
+    return out;
+  }
+
+  // ---- tags (resource-tags.ts; topic rules keep their own) ---------------------------------------
+
+  tagResource(resourceArn: unknown, tags: unknown): void {
+    this.tags.tag(resourceArn, parseTagList(tags));
+  }
+  untagResource(resourceArn: unknown, tagKeys: unknown): void {
+    this.tags.untag(resourceArn, parseTagKeys(tagKeys));
+  }
+  listTagsForResource(resourceArn: unknown) {
+    return this.tags.list(resourceArn);
   }
   getPolicy(name: string) {
     return this.policies.describe(name);

@@ -93,6 +93,8 @@ export interface RegistrySnapshot {
   thingGroups?: ThingGroupRecord[];
   /** [thingGroupName, thingName] */
   thingGroupMembers?: [string, string][];
+  /** [resource ARN, tags] of thing groups, thing types, policies and CA certificates (absent before tags) */
+  tags?: [string, Record<string, string>][];
 }
 
 export interface RegistryOptions {

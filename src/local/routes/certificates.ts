@@ -28,6 +28,7 @@ export function certificateRoutes(o: ApiOptions): Route[] {
           allowAutoRegistration: c.query.bool('allowAutoRegistration') ?? false,
         },
         c.region,
+        c.body.tags,
       ),
     ),
     r('DescribeCACertificate', 'GET', '/cacertificate/{caCertificateId}', false, (c) => reg.describeCaCertificate(c.params.caCertificateId!)),

@@ -8,7 +8,7 @@ export function policyRoutes(o: ApiOptions): Route[] {
   const reg = o.registry;
   const principal = (c: Ctx, name: string) => header(c.headers, name);
   return [
-    r('CreatePolicy', 'POST', '/policies/{policyName}', true, (c) => reg.createPolicy({ policyName: c.params.policyName!, policyDocument: c.body.policyDocument }, c.region)),
+    r('CreatePolicy', 'POST', '/policies/{policyName}', true, (c) => reg.createPolicy({ policyName: c.params.policyName!, policyDocument: c.body.policyDocument }, c.region, c.body.tags)),
     r('GetPolicy', 'GET', '/policies/{policyName}', false, (c) => reg.getPolicy(c.params.policyName!)),
     r('DeletePolicy', 'DELETE', '/policies/{policyName}', true, (c) => reg.deletePolicy(c.params.policyName!)),
     r('ListPolicies', 'GET', '/policies', false, (c) => reg.listPolicies(markerPaging(c))),

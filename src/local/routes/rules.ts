@@ -1,9 +1,4 @@
-import { invalid } from '../api-error.js';
 import { header, route as r, type ApiOptions, type Ctx, type Route } from './route.js';
-
-const fail = (e: Error): never => {
-  throw e;
-};
 
 /** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html and its siblings */
 export function ruleRoutes(o: ApiOptions): Route[] {
@@ -22,7 +17,5 @@ export function ruleRoutes(o: ApiOptions): Route[] {
     r('DeleteTopicRule', 'DELETE', '/rules/{ruleName}', false, change((c) => rules.delete(c.params.ruleName!))),
     r('EnableTopicRule', 'POST', '/rules/{ruleName}/enable', false, change((c) => rules.setDisabled(c.params.ruleName!, false))),
     r('DisableTopicRule', 'POST', '/rules/{ruleName}/disable', false, change((c) => rules.setDisabled(c.params.ruleName!, true))),
-    // only topic rules carry tags on the stand-in so far; a resource of another kind is not found
-    r('ListTagsForResource', 'GET', '/tags', false, (c) => rules.tagsOf(c.query.str('resourceArn') ?? fail(invalid('resourceArn is required')))),
   ];
 }

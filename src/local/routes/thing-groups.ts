@@ -19,7 +19,7 @@ export function thingGroupRoutes(o: ApiOptions): Route[] {
     // the fixed paths first: they would otherwise match /thing-groups/{thingGroupName}
     r('AddThingToThingGroup', 'PUT', '/thing-groups/addThingToThingGroup', true, (c) => reg.addThingToThingGroup(...member(c.body))),
     r('RemoveThingFromThingGroup', 'PUT', '/thing-groups/removeThingFromThingGroup', true, (c) => reg.removeThingFromThingGroup(...member(c.body))),
-    r('CreateThingGroup', 'POST', '/thing-groups/{thingGroupName}', true, (c) => reg.createThingGroup(c.params.thingGroupName!, str(c.body.parentGroupName, 'parentGroupName'), groupProperties(c.body.thingGroupProperties), c.region)),
+    r('CreateThingGroup', 'POST', '/thing-groups/{thingGroupName}', true, (c) => reg.createThingGroup(c.params.thingGroupName!, str(c.body.parentGroupName, 'parentGroupName'), groupProperties(c.body.thingGroupProperties), c.region, c.body.tags)),
     r('DescribeThingGroup', 'GET', '/thing-groups/{thingGroupName}', false, (c) => reg.describeThingGroup(c.params.thingGroupName!)),
     r('UpdateThingGroup', 'PATCH', '/thing-groups/{thingGroupName}', true, (c) => reg.updateThingGroup(c.params.thingGroupName!, groupProperties(c.body.thingGroupProperties ?? {}), int(c.body.expectedVersion, 'expectedVersion'))),
     r('DeleteThingGroup', 'DELETE', '/thing-groups/{thingGroupName}', true, (c) => reg.deleteThingGroup(c.params.thingGroupName!, c.query.int('expectedVersion'))),

@@ -2,6 +2,7 @@ import { MAX_RULES_PER_ACCOUNT } from '../../aws/limits.js';
 import { ApiError, invalid } from '../api-error.js';
 import { decodeToken, encodeToken } from '../page.js';
 import { topicMatches } from '../topics.js';
+import { parseTagging, tagList, withoutTags, withTags, type TagMap } from '../tags.js';
 import { checkRuleName, compileRulePayload, type CompiledRule, type TopicRulePayload } from './definition.js';
 
 /**
@@ -76,13 +77,13 @@ export class TopicRules {
   create(name: string, body: unknown, tagging?: string): void {
     checkRuleName(name);
     const { payload, compiled } = compileRulePayload(body);
+    const tags = parseTagging(tagging);
     if (this.rules.has(name)) {
       const arn = this.arn(name);
       throw new ApiError('ResourceAlreadyExistsException', `Rule ${name} already exists`, { resourceId: name, resourceArn: arn });
     }
     if (this.rules.size >= MAX_RULES_PER_ACCOUNT) throw invalid(`The account already has ${MAX_RULES_PER_ACCOUNT} rules, the most AWS IoT allows`);
-    const tags = tagging ? Object.fromEntries(new URLSearchParams(tagging)) : undefined;
-    const record: TopicRuleRecord = { ruleName: name, ruleArn: this.arn(name), createdAt: this.now(), payload, ...(tags ? { tags } : {}) };
+        const record: TopicRuleRecord = { ruleName: name, ruleArn: this.arn(name), createdAt: this.now(), payload, ...(Object.keys(tags).length > 0 ? { tags } : {}) };
     this.rules.set(name, { record, compiled });
     this.changed();
   }
@@ -160,16 +161,30 @@ export class TopicRules {
     };
   }
 
-  /**
-   * ListTagsForResource of a rule's ARN: the tags CreateTopicRule was given (`x-amz-tagging`), all on
-   * one page (AWS allows 50 per resource).
-   * https://docs.aws.amazon.com/iot/latest/apireference/API_ListTagsForResource.html
-   */
-  tagsOf(resourceArn: string) {
+  /** A rule by its ARN, for the tag operations (src/local/routes/tags.ts). */
+  private byArn(resourceArn: string): LiveRule {
     const name = /^arn:aws:iot:[^:]+:\d{12}:rule\/(.+)$/.exec(resourceArn)?.[1];
     const r = name === undefined ? undefined : this.rules.get(name);
     if (!r || r.record.ruleArn !== resourceArn) throw new ApiError('ResourceNotFoundException', `${resourceArn} not found`);
-    return { tags: Object.entries(r.record.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) };
+    return r;
+  }
+
+  /**
+   * ListTagsForResource of a rule's ARN: the tags CreateTopicRule (`x-amz-tagging`) and TagResource gave it.
+   * https://docs.aws.amazon.com/iot/latest/apireference/API_ListTagsForResource.html
+   */
+  tagsOf(resourceArn: string) {
+    return tagList(this.byArn(resourceArn).record.tags);
+  }
+
+  tag(resourceArn: string, tags: TagMap): void {
+    const r = this.byArn(resourceArn);
+    r.record = { ...r.record, tags: withTags(r.record.tags, tags) };
+  }
+
+  untag(resourceArn: string, keys: string[]): void {
+    const r = this.byArn(resourceArn);
+    r.record = { ...r.record, tags: withoutTags(r.record.tags, keys) };
   }
 
   /** The enabled rules, for the executor. */
