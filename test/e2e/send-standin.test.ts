@@ -16,7 +16,7 @@ import { startStandInProcess, type StandInProcess } from '../helpers/standin.js'
 import { linesSource } from '../helpers/lines-source.js';
 
 /**
- * The engine against elf's own stand-in (aedes over mTLS, MQTT 3.1.1, registry-backed auth and
+ * The engine against elf's own stand-in (aedes over mTLS, MQTT 3.1.1 and 5, registry-backed auth and
  * policies): things provisioned through the control plane as `elf create` will do it.
  */
 const logger = pino({ level: 'silent' });
@@ -54,14 +54,15 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('elf send engine against the stand-in', () => {
+// one stand-in and fleet for the file; the behaviour is asserted over MQTT 3.1.1 and 5, one after the other
+describe.each(['3.1.1', '5'] as const)('elf send engine against the stand-in over MQTT %s', (protocol) => {
   it('2 things × 5 lines at QoS 1 reach a subscriber, byte-equal and in order', async () => {
-    const lines = Array.from({ length: 5 }, (_, i) => `{"n": ${i}, "s": "standin"}`);
+    const lines = Array.from({ length: 5 }, (_, i) => `{"n": ${i}, "s": "standin ${protocol}"}`);
     const got: Array<{ topic: string; payload: string }> = [];
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     const sub = runSubscribe(
-      { device: devices[2]!, host, port: standin.mqttPort, caFile: standin.caPath, protocol: '3.1.1', qos: 1, filter: 'elf/#', count: 10, duration: 30 },
+      { device: devices[2]!, host, port: standin.mqttPort, caFile: standin.caPath, protocol, qos: 1, filter: 'elf/#', count: 10, duration: 30 },
       { logger, onMessage: (topic, p) => got.push({ topic, payload: p.toString() }), onReady: ready },
     );
     await isReady;
@@ -71,7 +72,7 @@ describe('elf send engine against the stand-in', () => {
         host,
         port: standin.mqttPort,
         caFile: standin.caPath,
-        protocol: '3.1.1',
+        protocol,
         qos: 1,
         appendThingName: true,
         interval: 0.05,
