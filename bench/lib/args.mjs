@@ -19,6 +19,7 @@ export const FULL = {
   rulesThings: 10,
   s8Messages: 100_000, // scenario 8: messages per source over one connection
   s8Things: 10_000, // scenario 8: things each with its own series state
+  s8ReplayHours: 48, // scenario 8: hours of radar-counts replayed at --speed 3600 (48 s)
 };
 
 export const QUICK = {
@@ -40,6 +41,7 @@ export const QUICK = {
   rulesThings: 2,
   s8Messages: 1_000,
   s8Things: 100,
+  s8ReplayHours: 3,
 };
 
 export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS="...")
@@ -67,6 +69,7 @@ export const USAGE = `usage: npm run bench -- [options]    (or: make bench ARGS=
   --rules-things <n>   scenario 7: things streaming them (default 10)
   --s8-messages <n>    scenario 8: messages per source over one connection (default 100000)
   --s8-things <n>      scenario 8: things each with its own series state (default 10000)
+  --s8-replay-hours <n> scenario 8: hours of radar-counts replayed at --speed 3600 (default 48)
   --out <file>         JSON results file (default bench/out/results-<time>.json)
   -h, --help           this text`;
 
@@ -166,6 +169,9 @@ export function parseArgs(argv) {
         break;
       case '--s8-things':
         o.s8Things = Math.round(positive(flag, value()));
+        break;
+      case '--s8-replay-hours':
+        o.s8ReplayHours = positive(flag, value());
         break;
       case '--out':
         o.out = value();

@@ -86,8 +86,20 @@ export function sections(results) {
       title: `Scenario 8B — ${int(s8.things)} things each with its own traffic state (no broker)`,
       headers: ['traffic', 'heap per thing B', 'heap MB', 'CPU-µs per payload', 'payload B', 'process peak RSS MB'],
       rows: s8.memoryRows.map((r) => [r.kind, int(r.heapPerThingBytes), fixed(r.heapMb, 1), fixed(r.cpuUsPerPayload, 2), int(r.payloadBytes), int(r.peakRssMb)]),
-      notes: s8.notes?.slice(1),
+      notes: s8.notes?.slice(2),
     });
+    const r = s8.replay;
+    if (r) {
+      out.push({
+        title: `Scenario 8C — replay of ${int(r.rows)} radar-counts rows at --speed ${int(r.speed)} (${fixed(r.scheduleSeconds, 1)} s), one connection, QoS 1, mosquitto`,
+        headers: ['error vs scaled timestamp', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'within 50 ms %'],
+        rows: [
+          ['sent (sender\'s sentAt)', ...['p50', 'p95', 'p99', 'max', 'within50ms'].map((k) => fixed(r.sendErrorMs[k], 1))],
+          ['arrived (mosquitto_sub)', ...['p50', 'p95', 'p99', 'max', 'within50ms'].map((k) => fixed(r.arrivalErrorMs[k], 1))],
+        ],
+        notes: s8.notes?.slice(1, 2),
+      });
+    }
   }
   for (const [k, v] of Object.entries(results.scenarios)) if (v?.error) out.push({ title: `Scenario ${k} — failed`, headers: ['error'], rows: [[v.error]] });
   if (results.targets?.length) {

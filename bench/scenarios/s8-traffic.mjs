@@ -6,12 +6,15 @@
 // B. The memory of many things each with its own series state: bench/traffic-memory.mjs renders
 //    payloads for N things in one process without a broker and reports the heap they keep alive
 //    after a full GC, per thing, and the CPU time per payload rendered.
+// C. Replay on the data's own clock: how close to its scaled timestamp each row is sent and arrives
+//    (s8-replay.mjs).
 import { join } from 'node:path';
 import { ROOT } from '../lib/elf.mjs';
 import { watched } from '../lib/proc.mjs';
 import { startCounter } from '../lib/subscriber.mjs';
 import { writeJsonl } from '../lib/data.mjs';
 import { performance } from 'node:perf_hooks';
+import { replayTiming } from './s8-replay.mjs';
 
 const QUIET_MS = 3000;
 const SOURCES = [
@@ -90,11 +93,13 @@ export async function scenario8(ctx, opts) {
   if (!ctx.elf.send) throw new Error('scenario 8 needs the elf send command (dist/cli)');
   const rows = await oneConnection(ctx, opts);
   const memoryRows = await memory(ctx, opts);
+  const replay = await replayTiming(ctx, opts);
   return {
+    replay,
     messages: opts.s8Messages,
     things: opts.s8Things,
     rows,
     memoryRows,
-    notes: ['A: --interval 0, QoS 1, one thing; template and scenarios send --count messages made per message, the file its lines as they are', 'B: no broker; heap after a full GC with every thing alive, minus the heap before the things were made (the compiled template or loaded script and faker are shared and not counted)'],
+    notes: ['A: --interval 0, QoS 1, one thing; template and scenarios send --count messages made per message, the file its lines as they are', 'C: the first --s8-replay-hours of radar-counts at --speed 3600; errors against each row\'s scaled timestamp, arrival with the median lag as origin; the rows of one 15-minute bin share a timestamp and go out one after another, so the later rows of a bin carry the time the earlier ones took', 'B: no broker; heap after a full GC with every thing alive, minus the heap before the things were made (the compiled template or loaded script and faker are shared and not counted)'],
   };
 }
