@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { invalid } from './api-error.js';
 import type { RegistryChange } from './registry/changes.js';
 
@@ -7,8 +7,9 @@ import type { RegistryChange } from './registry/changes.js';
  * (https://docs.aws.amazon.com/iot/latest/developerguide/registry-events.html,
  * https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateEventConfigurations.html): the
  * stand-in publishes them as AWS IoT's own messages, so a subscriber needs iot:Subscribe and
- * iot:Receive on them like on any topic. Served: THING, THING_TYPE, THING_TYPE_ASSOCIATION (the
- * registry has no thing groups yet); the other keys are accepted and kept. The configuration lives in
+ * iot:Receive on them like on any topic. Served: THING, THING_TYPE, THING_TYPE_ASSOCIATION,
+ * THING_GROUP, THING_GROUP_MEMBERSHIP and THING_GROUP_HIERARCHY (a child group created under, or
+ * deleted from, its parent: a group's parent is fixed at creation); the other keys are accepted and kept. The configuration lives in
  * memory (a restart turns the events off again). Message shapes are pure (registryEventMessages).
  */
 
@@ -66,6 +67,8 @@ const OPERATION = { created: 'CREATED', updated: 'UPDATED', deleted: 'DELETED' }
 /** The registry events AWS publishes for a change (all types; the caller keeps the enabled ones). Pure. */
 export function registryEventMessages(c: RegistryChange, accountId: string, timestamp: number, eventId: () => string = randomUUID): RegistryEventMessage[] {
   const common = () => ({ eventId: eventId(), timestamp, operation: OPERATION[c.op], accountId });
+  if (c.kind === 'thingGroup') return thingGroupMessages(c, common(), () => ({ eventId: eventId(), timestamp, operation: c.op === 'created' ? 'ADDED' : 'REMOVED', accountId }));
+  if (c.kind === 'thingGroupMembership') return [membershipMessage(c, { eventId: eventId(), timestamp, operation: c.op === 'created' ? 'ADDED' : 'REMOVED', accountId })];
   if (c.kind === 'thingType') {
     const t = c.thingType;
     const payload = {
@@ -100,6 +103,60 @@ export function registryEventMessages(c: RegistryChange, accountId: string, time
     if (after !== undefined) out.push(association(after, 'added'));
   }
   return out;
+}
+
+type Common = { eventId: string; timestamp: number; operation: string; accountId: string };
+
+/** THING_GROUP, and THING_GROUP_HIERARCHY when a child group is created or deleted. */
+function thingGroupMessages(c: Extract<RegistryChange, { kind: 'thingGroup' }>, common: Common, hierarchyCommon: () => Common): RegistryEventMessage[] {
+  const g = c.thingGroup;
+  const parent = c.rootToParent.at(-1);
+  const out: RegistryEventMessage[] = [
+    {
+      type: 'THING_GROUP',
+      topic: `$aws/events/thingGroup/${g.thingGroupName}/${c.op}`,
+      payload: {
+        eventType: 'THING_GROUP_EVENT',
+        ...common,
+        thingGroupId: g.thingGroupId,
+        thingGroupName: g.thingGroupName,
+        versionNumber: g.version,
+        parentGroupName: parent?.thingGroupName ?? null,
+        parentGroupId: parent?.thingGroupId ?? null,
+        description: g.description ?? null,
+        rootToParentThingGroups: c.rootToParent.map((a) => ({ groupArn: a.thingGroupArn, groupId: a.thingGroupId })),
+        attributes: g.attributes,
+        dynamicGroupMappingId: null,
+      },
+    },
+  ];
+  if (parent !== undefined && c.op !== 'updated') {
+    out.push({
+      type: 'THING_GROUP_HIERARCHY',
+      topic: `$aws/events/thingGroupHierarchy/thingGroup/${parent.thingGroupName}/childThingGroup/${g.thingGroupName}/${c.op === 'created' ? 'added' : 'removed'}`,
+      payload: { eventType: 'THING_GROUP_HIERARCHY_EVENT', ...hierarchyCommon(), thingGroupId: parent.thingGroupId, thingGroupName: parent.thingGroupName, childGroupId: g.thingGroupId, childGroupName: g.thingGroupName },
+    });
+  }
+  return out;
+}
+
+/** THING_GROUP_MEMBERSHIP; AWS's membershipId is opaque, the stand-in's is derived from the group's and the thing's ids. */
+function membershipMessage(c: Extract<RegistryChange, { kind: 'thingGroupMembership' }>, common: Common): RegistryEventMessage {
+  const g = c.thingGroup;
+  const thingId = c.thing?.thingId ?? null;
+  return {
+    type: 'THING_GROUP_MEMBERSHIP',
+    topic: `$aws/events/thingGroupMembership/thingGroup/${g.thingGroupName}/thing/${c.thingName}/${c.op === 'created' ? 'added' : 'removed'}`,
+    payload: {
+      eventType: 'THING_GROUP_MEMBERSHIP_EVENT',
+      ...common,
+      groupArn: g.thingGroupArn,
+      groupId: g.thingGroupId,
+      thingArn: c.thing?.thingArn ?? null,
+      thingId,
+      membershipId: createHash('sha256').update(`${g.thingGroupId}/${thingId ?? c.thingName}`).digest('hex').slice(0, 32),
+    },
+  };
 }
 
 export interface RegistryEventDeps {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventConfigurations, registryEventMessages } from '../../src/local/registry-events.js';
-import type { RegistryThing } from '../../src/local/registry/types.js';
+import type { RegistryThing, ThingGroupRecord } from '../../src/local/registry/types.js';
 
 const thing = (thingTypeName?: string): RegistryThing => ({ thingName: 't', thingId: 'id-t', thingArn: 'arn:aws:iot:us-east-1:123456789012:thing/t', attributes: {}, version: 2, creationDate: 0, ...(thingTypeName ? { thingTypeName } : {}) });
 
@@ -13,6 +13,34 @@ describe('registry event messages (https://docs.aws.amazon.com/iot/latest/develo
 
   it('an update that keeps the type, and changes to other resources, publish no association event', () => {
     expect(registryEventMessages({ kind: 'thing', op: 'updated', name: 't', thing: thing('A'), previous: thing('A') }, '1', 0).map((x) => x.type)).toEqual(['THING']);
+  });
+});
+
+const group = (name: string, parentGroupName?: string): ThingGroupRecord => ({ thingGroupName: name, thingGroupId: `id-${name}`, thingGroupArn: `arn:aws:iot:us-east-1:123456789012:thinggroup/${name}`, attributes: {}, version: 1, creationDate: 0, ...(parentGroupName ? { parentGroupName } : {}) });
+
+describe('thing group registry events', () => {
+  it('a child group created: the group event names its parent and the root-to-parent chain, and a hierarchy event follows', () => {
+    const m = registryEventMessages({ kind: 'thingGroup', op: 'created', name: 'c', thingGroup: group('c', 'p'), rootToParent: [group('r'), group('p', 'r')] }, '123456789012', 5, () => 'e');
+    expect(m.map((x) => [x.type, x.topic])).toEqual([
+      ['THING_GROUP', '$aws/events/thingGroup/c/created'],
+      ['THING_GROUP_HIERARCHY', '$aws/events/thingGroupHierarchy/thingGroup/p/childThingGroup/c/added'],
+    ]);
+    expect(m[0]!.payload).toMatchObject({ eventType: 'THING_GROUP_EVENT', operation: 'CREATED', parentGroupName: 'p', parentGroupId: 'id-p', rootToParentThingGroups: [{ groupId: 'id-r' }, { groupId: 'id-p' }], dynamicGroupMappingId: null });
+    expect(m[1]!.payload).toEqual({ eventType: 'THING_GROUP_HIERARCHY_EVENT', eventId: 'e', timestamp: 5, operation: 'ADDED', accountId: '123456789012', thingGroupId: 'id-p', thingGroupName: 'p', childGroupId: 'id-c', childGroupName: 'c' });
+  });
+
+  it('a root group, and an update of a child, publish no hierarchy event', () => {
+    expect(registryEventMessages({ kind: 'thingGroup', op: 'created', name: 'r', thingGroup: group('r'), rootToParent: [] }, '1', 0).map((x) => x.type)).toEqual(['THING_GROUP']);
+    expect(registryEventMessages({ kind: 'thingGroup', op: 'updated', name: 'c', thingGroup: group('c', 'p'), rootToParent: [group('p')] }, '1', 0).map((x) => x.type)).toEqual(['THING_GROUP']);
+  });
+
+  it('membership added and removed carry the same membershipId', () => {
+    const add = registryEventMessages({ kind: 'thingGroupMembership', op: 'created', name: 'g', thingName: 't', thingGroup: group('g'), thing: thing() }, '1', 0)[0]!;
+    const remove = registryEventMessages({ kind: 'thingGroupMembership', op: 'deleted', name: 'g', thingName: 't', thingGroup: group('g'), thing: thing() }, '1', 0)[0]!;
+    expect(add.topic).toBe('$aws/events/thingGroupMembership/thingGroup/g/thing/t/added');
+    expect(remove.topic).toBe('$aws/events/thingGroupMembership/thingGroup/g/thing/t/removed');
+    expect(add.payload).toMatchObject({ eventType: 'THING_GROUP_MEMBERSHIP_EVENT', operation: 'ADDED', groupId: 'id-g', thingId: 'id-t', thingArn: 'arn:aws:iot:us-east-1:123456789012:thing/t' });
+    expect(remove.payload.membershipId).toBe(add.payload.membershipId);
   });
 });
 

@@ -15,9 +15,10 @@ export type RegistryChange =
   | { kind: 'policy'; op: ChangeOp; name: string; policy: PolicyRecord; defaultVersionChanged?: boolean }
   /** updated: deprecated or undeprecated */
   | { kind: 'thingType'; op: ChangeOp; name: string; thingType: ThingTypeRecord }
-  | { kind: 'thingGroup'; op: ChangeOp; name: string; thingGroup: ThingGroupRecord }
+  /** `rootToParent`: the group's ancestors, root first (empty for a root group) */
+  | { kind: 'thingGroup'; op: ChangeOp; name: string; thingGroup: ThingGroupRecord; rootToParent: ThingGroupRecord[] }
   /** a thing added to (created) or removed from (deleted) a thing group; `name` is the group's */
-  | { kind: 'thingGroupMembership'; op: 'created' | 'deleted'; name: string; thingName: string }
+  | { kind: 'thingGroupMembership'; op: 'created' | 'deleted'; name: string; thingName: string; thingGroup: ThingGroupRecord; thing?: RegistryThing }
   /**
    * A policy attached to (detached from) a target, or a principal attached to (detached from) a thing.
    * `name` is the policy or thing name, `target` the target or principal ARN, `certificateId` the

@@ -2,6 +2,7 @@ import { ApiError, invalid, notFound } from '../api-error.js';
 import { page, pageSize } from '../page.js';
 import * as valid from '../validate.js';
 import { applyAttributes } from './attributes.js';
+import type { RegistryChange } from './changes.js';
 import { arn, byName, seconds, type RegistryState, type ThingGroupRecord, type TokenPaging } from './types.js';
 
 /** Static thing groups' limits (https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html#thing-limits). */
@@ -99,7 +100,7 @@ export class ThingGroups {
       creationDate: this.s.now(),
     };
     this.s.thingGroups.set(n, g);
-    this.s.changed({ kind: 'thingGroup', op: 'created', name: n, thingGroup: copy(g) });
+    this.groupChanged('created', g);
     return { thingGroupName: n, thingGroupArn: g.thingGroupArn, thingGroupId: g.thingGroupId };
   }
 
@@ -137,7 +138,7 @@ export class ThingGroups {
     g.attributes = attributes;
     if (props.thingGroupDescription !== undefined) g.description = props.thingGroupDescription;
     g.version += 1;
-    this.s.changed({ kind: 'thingGroup', op: 'updated', name: g.thingGroupName, thingGroup: copy(g) });
+    this.groupChanged('updated', g);
     return { version: g.version };
   }
 
@@ -155,7 +156,7 @@ export class ThingGroups {
       this.s.changed({ kind: 'attachment', op: 'deleted', attachment: 'policy', name: policyName, target: g.thingGroupArn });
     }
     this.s.thingGroups.delete(g.thingGroupName);
-    this.s.changed({ kind: 'thingGroup', op: 'deleted', name: g.thingGroupName, thingGroup: copy(g) });
+    this.groupChanged('deleted', g);
   }
 
   list(q: TokenPaging & { parentGroup?: string; namePrefixFilter?: string; recursive?: boolean } = {}) {
@@ -183,11 +184,20 @@ export class ThingGroups {
     const same = groups.find((other) => this.root(other) === root);
     if (same !== undefined) throw invalid(`Thing ${thingName} is already in thing group ${same} of the same hierarchy; a thing can be in one group of a hierarchy`);
     this.s.groupThings.add(g.thingGroupName, thingName);
-    this.s.changed({ kind: 'thingGroupMembership', op: 'created', name: g.thingGroupName, thingName });
+    this.s.changed(this.membership('created', g, thingName));
   }
 
   removeThing(g: ThingGroupRecord, thingName: string): void {
-    if (this.s.groupThings.delete(g.thingGroupName, thingName)) this.s.changed({ kind: 'thingGroupMembership', op: 'deleted', name: g.thingGroupName, thingName });
+    if (this.s.groupThings.delete(g.thingGroupName, thingName)) this.s.changed(this.membership('deleted', g, thingName));
+  }
+
+  private groupChanged(op: 'created' | 'updated' | 'deleted', g: ThingGroupRecord): void {
+    this.s.changed({ kind: 'thingGroup', op, name: g.thingGroupName, thingGroup: copy(g), rootToParent: this.ancestors(g.thingGroupName).reverse().map(copy) });
+  }
+
+  private membership(op: 'created' | 'deleted', g: ThingGroupRecord, thingName: string): RegistryChange {
+    const t = this.s.things.get(thingName);
+    return { kind: 'thingGroupMembership', op, name: g.thingGroupName, thingName, thingGroup: copy(g), ...(t ? { thing: { ...t, attributes: { ...t.attributes } } } : {}) };
   }
 
   /** ListThingsInThingGroup; `recursive` adds the things of every group below. */

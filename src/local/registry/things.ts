@@ -100,7 +100,8 @@ export class Things {
     }
     for (const group of this.s.groupThings.to(n)) {
       this.s.groupThings.delete(group, n);
-      this.s.changed({ kind: 'thingGroupMembership', op: 'deleted', name: group, thingName: n });
+      const g = this.s.thingGroups.get(group);
+      if (g) this.s.changed({ kind: 'thingGroupMembership', op: 'deleted', name: group, thingName: n, thingGroup: { ...g, attributes: { ...g.attributes } }, thing: copyThing(t) });
     }
     this.s.things.delete(n);
     this.s.changed({ kind: 'thing', op: 'deleted', name: n, thing: copyThing(t) });
