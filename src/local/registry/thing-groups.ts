@@ -155,8 +155,9 @@ export class ThingGroups {
       this.s.policyTargets.delete(policyName, g.thingGroupArn);
       this.s.changed({ kind: 'attachment', op: 'deleted', attachment: 'policy', name: policyName, target: g.thingGroupArn });
     }
+    const rootToParent = this.ancestors(g.thingGroupName).reverse(); // read before the group is gone
     this.s.thingGroups.delete(g.thingGroupName);
-    this.groupChanged('deleted', g);
+    this.groupChanged('deleted', g, rootToParent);
   }
 
   list(q: TokenPaging & { parentGroup?: string; namePrefixFilter?: string; recursive?: boolean } = {}) {
@@ -191,8 +192,8 @@ export class ThingGroups {
     if (this.s.groupThings.delete(g.thingGroupName, thingName)) this.s.changed(this.membership('deleted', g, thingName));
   }
 
-  private groupChanged(op: 'created' | 'updated' | 'deleted', g: ThingGroupRecord): void {
-    this.s.changed({ kind: 'thingGroup', op, name: g.thingGroupName, thingGroup: copy(g), rootToParent: this.ancestors(g.thingGroupName).reverse().map(copy) });
+  private groupChanged(op: 'created' | 'updated' | 'deleted', g: ThingGroupRecord, rootToParent = this.ancestors(g.thingGroupName).reverse()): void {
+    this.s.changed({ kind: 'thingGroup', op, name: g.thingGroupName, thingGroup: copy(g), rootToParent: rootToParent.map(copy) });
   }
 
   private membership(op: 'created' | 'deleted', g: ThingGroupRecord, thingName: string): RegistryChange {
